@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ir/passes/pass.h"
+
+namespace yq::ir {
+
+Expected<bool> run_pass_once(Graph& g, Pass& pass) {
+  bool changed = false;
+  for (NodeId n : g.topo_order()) {
+    if (!g.node(n).alive() || !pass.match(g, n)) continue;
+    auto r = pass.apply(g, n);
+    if (!r.ok()) return r.status().with_context(std::string(pass.name()) + " at node '" + g.node(n).name + "'");
+    changed |= *r;
+  }
+  return changed;
+}
+
+}  // namespace yq::ir
