@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // One function per op family (one .cpp each in this folder) adds that family's schemas.
+// Shared helpers for writing schemas are in ir/ops/schema_util.h.
 #pragma once
 
 #include <map>
@@ -12,10 +13,19 @@ namespace yq::ir {
 using SchemaMap = std::map<std::string, OpSchema>;
 using AddSchemasFn = void (*)(SchemaMap&);
 
-// Placeholder family so the registry links before the real families land; lists the op names
-// with no shape function. Replaced by the real families (elementwise, conv, pool, tensor, ...).
-void add_placeholder_schemas(SchemaMap& m);
+// Unary/binary arithmetic with numpy broadcasting, activations, Clip, Cast, Equal, Where.
+void add_elementwise_schemas(SchemaMap& m);
+// Conv, ConvTranspose, FusedConv, BatchNormalization, Gemm, MatMul.
+void add_conv_schemas(SchemaMap& m);
+// MaxPool, AveragePool, GlobalAveragePool, ReduceMean.
+void add_pool_schemas(SchemaMap& m);
+// Layout and shape ops: Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
+// Gather, Pad, Expand, Shape, ConstantOfShape, Range, Softmax, Identity, Dropout, Constant.
+void add_tensor_schemas(SchemaMap& m);
+// Resize, Upsample.
+void add_resize_schemas(SchemaMap& m);
 
-inline constexpr AddSchemasFn kOpFamilies[] = {&add_placeholder_schemas};
+inline constexpr AddSchemasFn kOpFamilies[] = {&add_elementwise_schemas, &add_conv_schemas, &add_pool_schemas,
+                                               &add_tensor_schemas, &add_resize_schemas};
 
 }  // namespace yq::ir

@@ -3,15 +3,15 @@
 
 namespace yq::ir {
 
-Expected<bool> run_pass_once(Graph& g, Pass& pass) {
-  bool changed = false;
+Expected<int> run_pass_once(Graph& g, Pass& pass) {
+  int count = 0;
   for (NodeId n : g.topo_order()) {
     if (!g.node(n).alive() || !pass.match(g, n)) continue;
     auto r = pass.apply(g, n);
     if (!r.ok()) return r.status().with_context(std::string(pass.name()) + " at node '" + g.node(n).name + "'");
-    changed |= *r;
+    if (*r) ++count;
   }
-  return changed;
+  return count;
 }
 
 }  // namespace yq::ir

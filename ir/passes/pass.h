@@ -18,7 +18,7 @@ class Pass {
 };
 
 // Runs `pass` once over the graph: every live node in topological order (as of the start) that
-// is still alive and matches gets apply()'d. Returns whether anything changed.
-Expected<bool> run_pass_once(Graph& g, Pass& pass);
+// is still alive and matches gets apply()'d. Returns how many applications changed the graph.
+Expected<int> run_pass_once(Graph& g, Pass& pass);
 
 }  // namespace yq::ir

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ir/passes/pattern_utils.h"
+
+namespace yq::ir {
+
+bool only_consumer_is(const Graph& g, ValueId v, NodeId consumer) {
+  if (v == kNoValue) return false;
+  const Value& val = g.value(v);
+  return val.consumers().size() == 1 && val.consumers()[0] == consumer && !g.is_graph_output(v);
+}
+
+const Tensor* constant_f32(const Graph& g, ValueId v) {
+  if (v == kNoValue) return nullptr;
+  const Value& val = g.value(v);
+  if (!val.constant || val.constant->dtype() != DType::kF32) return nullptr;
+  return &*val.constant;
+}
+
+std::optional<double> constant_scalar(const Graph& g, ValueId v) {
+  if (v == kNoValue) return std::nullopt;
+  const Value& val = g.value(v);
+  if (!val.constant || val.constant->numel() != 1) return std::nullopt;
+  const Tensor& t = *val.constant;
+  if (t.dtype() == DType::kF32) return static_cast<double>(t.data<float>()[0]);
+  if (t.dtype() == DType::kF16) return std::nullopt;  // no f16 conversion at the IR level yet
+  return static_cast<double>(t.to_int64_vector()[0]);
+}
+
+bool is_onnx_conv(const Node& n) { return n.op_type == "Conv" && n.domain.empty(); }
+
+bool is_fused_conv(const Node& n) { return n.op_type == kFusedConvOpType && (n.domain == kYqDomain || n.domain.empty()); }
+
+bool has_residual(const Node& n) { return n.input(kFusedConvResidualInput) != kNoValue; }
+
+bool is_plain_fused_conv(const Node& n) {
+  return is_fused_conv(n) && n.attrs.get_string("activation", "").empty() && !has_residual(n);
+}
+
+bool has_constant_conv_params(const Graph& g, const Node& conv) {
+  const Tensor* w = constant_f32(g, conv.input(1));
+  if (w == nullptr || w->rank() != 4) return false;
+  if (conv.input(2) == kNoValue) return true;
+  const Tensor* b = constant_f32(g, conv.input(2));
+  return b != nullptr && b->numel() == w->dim(0);
+}
+
+void make_fused_conv(Graph& g, NodeId id) {
+  Node& n = g.node(id);
+  if (is_fused_conv(n)) return;
+  n.op_type = kFusedConvOpType;
+  n.domain = kYqDomain;
+  n.attrs.set("activation", std::string());
+}
+
+void replace_output_with(Graph& g, NodeId keep, const std::vector<NodeId>& doomed, ValueId out) {
+  const ValueId old = g.node(keep).output(0);
+  Value& o = g.value(out);
+  // The surviving value inherits what was known about the tensor if its own record is empty
+  // (a fused output has the same dtype/shape as the activation/add it replaces).
+  if (!o.shape_known && g.value(old).shape_known) {
+    o.shape = g.value(old).shape;
+    o.shape_known = true;
+    o.dtype = g.value(old).dtype;
+  }
+  for (NodeId d : doomed) g.remove_node(d);
+  g.set_node_output(keep, 0, out);
+}
+
+ValueId add_f32_constant(Graph& g, const std::string& prefix, const std::vector<double>& data, const Shape& shape) {
+  Tensor t = Tensor::empty(DType::kF32, shape);
+  YQ_CHECK_EQ(t.numel(), static_cast<int64_t>(data.size()));
+  float* p = t.data<float>();
+  for (size_t i = 0; i < data.size(); ++i) p[i] = static_cast<float>(data[i]);
+  return g.add_constant(g.unique_name(prefix), std::move(t));
+}
+
+}  // namespace yq::ir

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// Small read-only queries shared by the rewrite passes in this folder (selection helpers, in the
+// spirit of ORT's qdq_selectors): "is this value read only by that node", "is this input a
+// constant f32 tensor", "is this a conv we may rewrite". None of them edits the graph.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "base/tensor.h"
+#include "ir/graph.h"
+
+namespace yq::ir {
+
+// The fused convolution that passes create (ir/fused_ops.md): inputs X, W, B?, R?.
+inline constexpr const char* kFusedConvOpType = "FusedConv";
+inline constexpr const char* kYqDomain = "yq";
+inline constexpr size_t kFusedConvResidualInput = 3;
+
+// True when `v` is read exactly once, by node `consumer`, and is not a graph output: the
+// precondition for folding the producer of `v` into `consumer` (nobody else sees `v`).
+bool only_consumer_is(const Graph& g, ValueId v, NodeId consumer);
+
+// The constant tensor held by `v` when it is an f32 constant; nullptr otherwise (also for kNoValue).
+const Tensor* constant_f32(const Graph& g, ValueId v);
+
+// The single element of a constant with exactly one element (scalar or [1]), read as double.
+std::optional<double> constant_scalar(const Graph& g, ValueId v);
+
+// An ONNX Conv in the default domain.
+bool is_onnx_conv(const Node& n);
+// A yq FusedConv.
+bool is_fused_conv(const Node& n);
+// A FusedConv with neither an activation nor a residual: it still behaves like a plain Conv with
+// bias, so an activation or residual may still be folded after it.
+bool is_plain_fused_conv(const Node& n);
+bool has_residual(const Node& n);
+
+// A 2-d convolution whose weight (input 1) is a constant f32 [Co, Ci/group, kh, kw] tensor and
+// whose bias (input 2) is absent or a constant f32 [Co]: what the weight-folding passes require.
+bool has_constant_conv_params(const Graph& g, const Node& conv);
+
+// Turns `n` (a Conv or FusedConv) into a FusedConv in place, keeping its id, name, inputs and
+// Conv attributes; sets `activation` to "" if it had none.
+void make_fused_conv(Graph& g, NodeId n);
+
+// Removes `doomed` (which must be the only reader of `keep`'s output 0, directly or through
+// nodes also listed) and makes `keep` write `out` instead, so that downstream names stay. The old
+// output of `keep` becomes unreferenced; sweep_values() removes it.
+void replace_output_with(Graph& g, NodeId keep, const std::vector<NodeId>& doomed, ValueId out);
+
+// A new f32 constant with a unique name derived from `prefix`.
+ValueId add_f32_constant(Graph& g, const std::string& prefix, const std::vector<double>& data, const Shape& shape);
+
+}  // namespace yq::ir
