@@ -101,10 +101,15 @@ Status infer_cast(const Node& node, Inputs in, Outputs out) {
     case 9:
       dt = DType::kBool;
       break;
+    case 11:
+      // yoloq holds float64 as f32 (the importer narrows DOUBLE constants, as in YOLOv6's
+      // anchor-grid chains); Cast to double therefore stays f32.
+      dt = DType::kF32;
+      break;
     case 10:
       return unsupported("Cast to float16 (to=10) is not supported; yoloq runs fp32/int8");
     default:
-      return unsupported("Cast target type " + std::to_string(to) + " is not supported (expected 1, 2, 3, 6, 7 or 9)");
+      return unsupported("Cast target type " + std::to_string(to) + " is not supported (expected 1, 2, 3, 6, 7, 9 or 11)");
   }
   if (in[0]->dtype == DType::kF16) return unsupported("Cast from float16 is not supported");
   set_output(out[0], dt, in[0]->shape);
