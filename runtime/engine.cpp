@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: Apache-2.0
+// Engine: planner (kernel choice, layouts, reorders, zero-copy aliases, arena placement) and the
+// executor. The plan is a flat list of steps; every step's arguments are bound to arena addresses
+// once at create(), so run() only copies inputs in, executes the steps and copies outputs out.
+#include "runtime/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <map>
+
+#include "base/threads.h"
+#include "runtime/kernels/fp32/onednn_kernel.h"
+#include "runtime/kernels/ref/ref_kernels.h"
+#include "runtime/memory_planner.h"
+
+namespace yq::runtime {
+
+namespace {
+
+using dnnl::memory;
+constexpr int kForever = INT_MAX / 2;
+
+// One buffer of one value in one layout. A value may have several slots (its native layout plus
+// reordered copies); a group is the arena buffer a set of slots share (a value and its zero-copy
+// aliases, or a residual and the FusedConv output written in place over it).
+struct Slot {
+  ir::ValueId value = ir::kNoValue;
+  DType dtype = DType::kF32;
+  Shape shape;
+  memory::desc desc;  // f32 values only; zero otherwise
+  bool plain = true;
+  size_t bytes = 0;
+  int group = -1;                   // -1: a constant, not in the arena
+  const Tensor* constant = nullptr;
+  char* ptr = nullptr;              // bound after memory planning
+};
+
+struct Group {
+  size_t bytes = 0;
+  int first = INT_MAX, last = -1;  // step range
+  int ir_last = -1;                // last node position (topo index) reading any member value
+  bool pinned = false;             // graph output or kept value: lives until the end of run()
+  size_t offset = 0;
+};
+
+enum class StepKind { kDnnl, kReorder, kRef };
+
+struct StepArg {
+  int arg;
+  int slot;
+  memory::desc desc;  // how the primitive views the slot (same bytes, maybe other dims)
+};
+
+struct Step {
+  StepKind kind = StepKind::kRef;
+  const ir::Node* node = nullptr;
+  int info = -1;  // index into stats.kernels
+  std::vector<int> reads, writes;
+  // oneDNN kernel or reorder
+  std::unique_ptr<fp32::DnnlKernel> dk;
+  std::vector<StepArg> args;
+  dnnl::primitive prim;
+  std::vector<memory> mems;  // keeps the bound memories alive
+  std::vector<dnnl_exec_arg_t> c_args;
+  // residual copy into dst before a sum post-op (-1: none)
+  int pre_src = -1, pre_dst = -1;
+  dnnl::primitive pre_prim;
+  std::vector<dnnl_exec_arg_t> pre_c_args;
+  // reference kernel
+  runtime::ref::RefKernelFn fn = nullptr;
+  std::vector<int> ref_in;                // slot per node input; -1 absent; -2 constant
+  std::vector<int> ref_out;
+  std::vector<Tensor> ref_in_t, ref_out_t;
+  std::vector<const Tensor*> ref_in_p;
+};
+
+struct OutputPlan {
+  ir::ValueId value = ir::kNoValue;
+  int slot = -1;          // -1: constant
+  const Tensor* constant = nullptr;
+  dnnl::primitive to_plain;  // set when the slot is not plain
+};
+
+bool is_alias_op(const std::string& op) {
+  return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
+         op == "Dropout";
+}
+
+std::string node_label(const ir::Node& n) { return "node '" + n.name + "' (" + n.op_type + ")"; }
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineOptions opts;
+  ir::Graph graph;
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  mutable dnnl::stream strm{eng};
+  std::vector<Slot> slots;
+  std::vector<Group> groups;
+  std::vector<Step> steps;
+  std::vector<int> native;                  // ValueId -> slot in the producer's layout (-1: none yet)
+  std::vector<std::vector<int>> alts;       // ValueId -> slots in other layouts
+  std::vector<int> ir_last;                 // ValueId -> last consumer position (kForever if pinned)
+  std::vector<int> input_slots;
+  std::vector<std::string> in_names, out_names;
+  std::vector<Shape> in_shapes, out_shapes;
+  std::vector<DType> in_dtypes, out_dtypes;
+  std::vector<OutputPlan> outputs;
+  std::map<std::string, OutputPlan> kept;
+  Tensor arena, scratch;
+  EngineStats stats;
+  bool ran = false;
+
+  int add_group() {
+    groups.emplace_back();
+    return static_cast<int>(groups.size()) - 1;
+  }
+
+  int add_slot(ir::ValueId v, const memory::desc& desc, int group) {
+    const ir::Value& val = graph.value(v);
+    Slot s;
+    s.value = v;
+    s.dtype = val.dtype;
+    s.shape = val.shape;
+    if (val.dtype == DType::kF32) {
+      s.desc = desc.is_zero() ? fp32::plain_desc(val.shape) : desc;
+      s.plain = fp32::is_plain(s.desc);
+      s.bytes = s.desc.get_size();
+    } else {
+      s.bytes = static_cast<size_t>(shape_numel(val.shape)) * dtype_size(val.dtype);
+    }
+    s.group = group;
+    if (group >= 0) {
+      groups[group].bytes = std::max(groups[group].bytes, s.bytes);
+      groups[group].ir_last = std::max(groups[group].ir_last, ir_last[v]);
+    }
+    slots.push_back(std::move(s));
+    return static_cast<int>(slots.size()) - 1;
+  }
+
+  // The slot holding v in its native layout; constants get a slot pointing at their data.
+  int native_slot(ir::ValueId v) {
+    if (native[v] >= 0) return native[v];
+    const ir::Value& val = graph.value(v);
+    YQ_CHECK(val.is_constant()) << "value '" << val.name << "' read before it is produced";
+    int s = add_slot(v, memory::desc(), -1);
+    slots[s].constant = &*val.constant;
+    native[v] = s;
+    return s;
+  }
+
+  static bool compatible(const Slot& s, const memory::desc& want) {
+    if (s.dtype != DType::kF32) return true;  // non-f32 values are always plain
+    if (s.desc == want) return true;
+    return s.plain && fp32::is_plain(want) && s.bytes == want.get_size();
+  }
+
+  int add_info(std::string node, std::string op, std::string impl) {
+    stats.kernels.push_back({std::move(node), std::move(op), std::move(impl), 0.0, 0});
+    return static_cast<int>(stats.kernels.size()) - 1;
+  }
+
+  // A slot holding v in layout `want`, inserting (and caching) a reorder step when needed.
+  int slot_as(ir::ValueId v, const memory::desc& want) {
+    int n = native_slot(v);
+    if (compatible(slots[n], want)) return n;
+    for (int a : alts[v])
+      if (compatible(slots[a], want)) return a;
+    int g = add_group();
+    int s = add_slot(v, want, g);
+    alts[v].push_back(s);
+    Step st;
+    st.kind = StepKind::kReorder;
+    st.reads = {n};
+    st.writes = {s};
+    st.info = add_info("reorder:" + graph.value(v).name, "Reorder", "onednn:reorder");
+    steps.push_back(std::move(st));
+    ++stats.reorders;
+    return s;
+  }
+
+  int plain_slot(ir::ValueId v) {
+    const ir::Value& val = graph.value(v);
+    if (val.dtype != DType::kF32) return native_slot(v);
+    return slot_as(v, fp32::plain_desc(val.shape));
+  }
+
+  Expected<bool> try_onednn(const ir::Node& n, int pos);
+  Status plan_ref(const ir::Node& n);
+  bool try_alias(const ir::Node& n);
+  Status plan(const ir::Graph& g);
+  Status plan_output(ir::ValueId v, OutputPlan* out);
+  void bind();
+  Status execute_step(Step& st);
+  Status to_plain(const OutputPlan& p, Tensor* out) const;
+};
+
+Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
+  fp32::DnnlFactory factory = fp32::find_onednn_factory(n.op_type);
+  if (!factory) return false;
+  for (ir::ValueId o : n.outputs())
+    if (o != ir::kNoValue && graph.value(o).dtype != DType::kF32) return false;
+  std::vector<memory::desc> in(n.inputs().size());
+  for (size_t i = 0; i < n.inputs().size(); ++i) {
+    ir::ValueId v = n.input(i);
+    if (v == ir::kNoValue || graph.value(v).dtype != DType::kF32) continue;
+    in[i] = graph.value(v).is_constant() ? fp32::plain_desc(graph.value(v).shape) : slots[native_slot(v)].desc;
+  }
+  std::unique_ptr<fp32::DnnlKernel> dk;
+  try {
+    auto made = factory(graph, n, in, eng);
+    if (!made.ok()) return made.status().with_context(node_label(n));
+    dk = std::move(made).value();
+  } catch (const dnnl::error&) {
+    return false;  // oneDNN has no implementation for this configuration: the reference runs it
+  }
+  if (!dk) return false;
+
+  Step st;
+  st.kind = StepKind::kDnnl;
+  st.node = &n;
+  for (auto [arg, idx] : dk->input_args) {
+    int s = slot_as(n.input(idx), dk->input_descs[idx]);
+    st.args.push_back({arg, s, dk->input_descs[idx]});
+    st.reads.push_back(s);
+  }
+  int out_group = -1;
+  if (dk->sum_input >= 0) {
+    // dst must hold R when the primitive starts. Write in place over R when nothing reads R (or
+    // an alias of it) later and it already has dst's layout; otherwise copy R into dst first.
+    ir::ValueId r = n.input(dk->sum_input);
+    int rs = native_slot(r);
+    const memory::desc& dst_desc = dk->output_descs[0];
+    bool alias = slots[rs].group >= 0 && slots[rs].desc == dst_desc && !groups[slots[rs].group].pinned &&
+                 groups[slots[rs].group].ir_last == pos;
+    for (const StepArg& a : st.args)
+      if (slots[a.slot].group == slots[rs].group) alias = false;
+    if (alias) {
+      out_group = slots[rs].group;
+    } else {
+      st.pre_src = rs;
+      if (!(slots[rs].desc == dst_desc)) ++stats.reorders;
+    }
+    st.reads.push_back(rs);
+  }
+  for (auto [arg, idx] : dk->output_args) {
+    ir::ValueId o = n.output(idx);
+    int g = (idx == 0 && out_group >= 0) ? out_group : add_group();
+    int s = add_slot(o, dk->output_descs[idx], g);
+    native[o] = s;
+    st.args.push_back({arg, s, dk->output_descs[idx]});
+    st.writes.push_back(s);
+    if (idx == 0 && dk->sum_input >= 0 && st.pre_src >= 0) st.pre_dst = s;
+  }
+  stats.weight_bytes += dk->weight_bytes;
+  ++stats.onednn_kernels;
+  std::string impl = dk->impl;
+  if (dk->sum_input >= 0) impl += st.pre_src >= 0 ? "+sum:copy" : "+sum:inplace";
+  st.info = add_info(n.name, n.op_type, impl);
+  st.dk = std::move(dk);
+  steps.push_back(std::move(st));
+  return true;
+}
+
+bool Engine::Impl::try_alias(const ir::Node& n) {
+  if (!is_alias_op(n.op_type) || n.inputs().empty() || n.outputs().empty()) return false;
+  for (size_t i = 1; i < n.outputs().size(); ++i)
+    if (n.output(i) != ir::kNoValue) return false;  // Dropout's mask
+  ir::ValueId in = n.input(0), out = n.output(0);
+  if (in == ir::kNoValue || graph.value(in).is_constant()) return false;
+  const ir::Value& vi = graph.value(in);
+  const ir::Value& vo = graph.value(out);
+  if (vi.dtype != vo.dtype || shape_numel(vi.shape) != shape_numel(vo.shape)) return false;
+  int s = plain_slot(in);
+  native[out] = add_slot(out, memory::desc(), slots[s].group);
+  add_info(n.name, n.op_type, "alias");
+  return true;
+}
+
+Status Engine::Impl::plan_ref(const ir::Node& n) {
+  runtime::ref::RefKernelFn fn = runtime::ref::find_ref_kernel(n.op_type);
+  if (!fn) return unsupported(node_label(n) + ": no kernel for op '" + n.op_type + "' (neither oneDNN nor reference)");
+  Step st;
+  st.kind = StepKind::kRef;
+  st.node = &n;
+  st.fn = fn;
+  for (ir::ValueId v : n.inputs()) {
+    if (v == ir::kNoValue) {
+      st.ref_in.push_back(-1);
+    } else if (graph.value(v).is_constant()) {
+      st.ref_in.push_back(-2);
+    } else {
+      int s = plain_slot(v);
+      st.ref_in.push_back(s);
+      st.reads.push_back(s);
+    }
+  }
+  for (ir::ValueId o : n.outputs()) {
+    if (o == ir::kNoValue) return unsupported(node_label(n) + ": omitted outputs are not supported");
+    int s = add_slot(o, memory::desc(), add_group());
+    native[o] = s;
+    st.ref_out.push_back(s);
+    st.writes.push_back(s);
+  }
+  ++stats.ref_kernels;
+  st.info = add_info(n.name, n.op_type, "ref:" + n.op_type);
+  steps.push_back(std::move(st));
+  return ok_status();
+}
+
+Status Engine::Impl::plan_output(ir::ValueId v, OutputPlan* out) {
+  const ir::Value& val = graph.value(v);
+  out->value = v;
+  if (val.is_constant()) {
+    out->constant = &*val.constant;
+    return ok_status();
+  }
+  if (native[v] < 0) return invalid_argument("value '" + val.name + "' is never computed");
+  out->slot = native[v];
+  const Slot& s = slots[out->slot];
+  groups[s.group].pinned = true;
+  if (s.dtype == DType::kF32 && !s.plain) {
+    out->to_plain = dnnl::reorder(dnnl::reorder::primitive_desc(eng, s.desc, eng, fp32::plain_desc(s.shape)));
+    ++stats.reorders;
+  }
+  return ok_status();
+}
+
+Status Engine::Impl::plan(const ir::Graph& g) {
+  graph = g;
+  const size_t nv = graph.value_capacity();
+  native.assign(nv, -1);
+  alts.assign(nv, {});
+  ir_last.assign(nv, -1);
+  std::vector<ir::NodeId> order = graph.topo_order();
+
+  // Every value the plan touches must have an inferred shape.
+  for (ir::ValueId v : graph.inputs()) {
+    const ir::Value& val = graph.value(v);
+    if (!val.shape_known) return invalid_argument("graph input '" + val.name + "' has no known shape");
+  }
+  for (ir::NodeId id : order) {
+    const ir::Node& n = graph.node(id);
+    for (ir::ValueId o : n.outputs())
+      if (o != ir::kNoValue && !graph.value(o).shape_known)
+        return invalid_argument(node_label(n) + ": output '" + graph.value(o).name +
+                                "' has no inferred shape (run ir::infer_shapes first)");
+  }
+
+  // Last use of each value in node positions; graph outputs and kept values live forever.
+  for (size_t pos = 0; pos < order.size(); ++pos)
+    for (ir::ValueId v : graph.node(order[pos]).inputs())
+      if (v != ir::kNoValue) ir_last[v] = std::max(ir_last[v], static_cast<int>(pos));
+  for (ir::ValueId v : graph.outputs()) ir_last[v] = kForever;
+  std::vector<ir::ValueId> kept_ids;
+  for (const std::string& name : opts.keep_values) {
+    auto v = graph.find_value(name);
+    if (!v) return invalid_argument("keep_values: no value named '" + name + "' in the graph");
+    ir_last[*v] = kForever;
+    kept_ids.push_back(*v);
+  }
+
+  for (ir::ValueId v : graph.inputs()) {
+    const ir::Value& val = graph.value(v);
+    int s = add_slot(v, memory::desc(), add_group());
+    native[v] = s;
+    input_slots.push_back(s);
+    in_names.push_back(val.name);
+    in_shapes.push_back(val.shape);
+    in_dtypes.push_back(val.dtype);
+  }
+
+  for (size_t pos = 0; pos < order.size(); ++pos) {
+    const ir::Node& n = graph.node(order[pos]);
+    if (opts.use_onednn) {
+      YQ_ASSIGN_OR_RETURN(bool done, try_onednn(n, static_cast<int>(pos)));
+      if (done) continue;
+    }
+    if (try_alias(n)) continue;
+    YQ_RETURN_IF_ERROR(plan_ref(n));
+  }
+
+  for (ir::ValueId v : graph.outputs()) {
+    OutputPlan p;
+    YQ_RETURN_IF_ERROR(plan_output(v, &p));
+    outputs.push_back(p);
+    out_names.push_back(graph.value(v).name);
+    out_shapes.push_back(graph.value(v).shape);
+    out_dtypes.push_back(graph.value(v).dtype);
+  }
+  for (ir::ValueId v : kept_ids) {
+    OutputPlan p;
+    YQ_RETURN_IF_ERROR(plan_output(v, &p));
+    // Kept values are converted after run(), so they do not count as per-run reorders.
+    if (p.to_plain) --stats.reorders;
+    kept[graph.value(v).name] = p;
+  }
+
+  // Lifetimes in steps, then one arena for every group.
+  const int nsteps = static_cast<int>(steps.size());
+  for (int s : input_slots) groups[slots[s].group].first = 0;
+  for (int i = 0; i < nsteps; ++i) {
+    for (const std::vector<int>* list : {&steps[i].reads, &steps[i].writes})
+      for (int s : *list) {
+        int gi = slots[s].group;
+        if (gi < 0) continue;
+        groups[gi].first = std::min(groups[gi].first, i);
+        groups[gi].last = std::max(groups[gi].last, i);
+      }
+  }
+  std::vector<BufferRequest> reqs(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    Group& gr = groups[i];
+    if (gr.first == INT_MAX) gr.first = 0;
+    if (gr.pinned) gr.last = nsteps;
+    gr.last = std::max(gr.last, gr.first);
+    reqs[i] = {gr.bytes, gr.first, gr.last};
+  }
+  MemoryPlan mp = plan_memory(reqs);
+  for (size_t i = 0; i < groups.size(); ++i) groups[i].offset = mp.offsets[i];
+  stats.peak_activation_bytes = mp.total_bytes;
+  arena = Tensor::empty(DType::kU8, {static_cast<int64_t>(std::max<size_t>(mp.total_bytes, 1))});
+  size_t scratch_bytes = 0;
+  for (const Step& st : steps)
+    if (st.dk) scratch_bytes = std::max(scratch_bytes, st.dk->scratchpad_desc.get_size());
+  scratch = Tensor::empty(DType::kU8, {static_cast<int64_t>(std::max<size_t>(scratch_bytes, 1))});
+  bind();
+  return ok_status();
+}
+
+void Engine::Impl::bind() {
+  char* base = static_cast<char*>(arena.raw());
+  for (Slot& s : slots)
+    s.ptr = s.group >= 0 ? base + groups[s.group].offset : static_cast<char*>(const_cast<void*>(s.constant->raw()));
+  auto mem = [&](const memory::desc& d, int slot) { return memory(d, eng, slots[slot].ptr); };
+  for (Step& st : steps) {
+    if (st.kind == StepKind::kReorder) {
+      memory src = mem(slots[st.reads[0]].desc, st.reads[0]);
+      memory dst = mem(slots[st.writes[0]].desc, st.writes[0]);
+      st.prim = dnnl::reorder(src, dst);
+      st.mems = {src, dst};
+      st.c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
+    } else if (st.kind == StepKind::kDnnl) {
+      st.prim = st.dk->prim;
+      for (const StepArg& a : st.args) {
+        st.mems.push_back(mem(a.desc, a.slot));
+        st.c_args.push_back({a.arg, st.mems.back().get()});
+      }
+      for (auto& [arg, m] : st.dk->owned_args) st.c_args.push_back({arg, m.get()});
+      if (!st.dk->scratchpad_desc.is_zero() && st.dk->scratchpad_desc.get_size() > 0) {
+        st.mems.push_back(memory(st.dk->scratchpad_desc, eng, scratch.raw()));
+        st.c_args.push_back({DNNL_ARG_SCRATCHPAD, st.mems.back().get()});
+      }
+      if (st.pre_src >= 0) {
+        memory src = mem(slots[st.pre_src].desc, st.pre_src);
+        memory dst = mem(slots[st.pre_dst].desc, st.pre_dst);
+        st.pre_prim = dnnl::reorder(src, dst);
+        st.mems.push_back(src);
+        st.mems.push_back(dst);
+        st.pre_c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
+      }
+    } else {
+      st.ref_in_t.reserve(st.ref_in.size());
+      for (size_t i = 0; i < st.ref_in.size(); ++i) {
+        int s = st.ref_in[i];
+        if (s >= 0) st.ref_in_t.push_back(Tensor::wrap(slots[s].ptr, slots[s].dtype, slots[s].shape));
+      }
+      size_t k = 0;
+      for (size_t i = 0; i < st.ref_in.size(); ++i) {
+        int s = st.ref_in[i];
+        if (s == -1) {
+          st.ref_in_p.push_back(nullptr);
+        } else if (s == -2) {
+          st.ref_in_p.push_back(&*graph.value(st.node->input(i)).constant);
+        } else {
+          st.ref_in_p.push_back(&st.ref_in_t[k++]);
+        }
+      }
+      for (int s : st.ref_out) st.ref_out_t.push_back(Tensor::wrap(slots[s].ptr, slots[s].dtype, slots[s].shape));
+    }
+  }
+}
+
+Status Engine::Impl::execute_step(Step& st) {
+  auto exec = [&](const dnnl::primitive& p, const std::vector<dnnl_exec_arg_t>& args) -> Status {
+    dnnl_status_t rc = dnnl_primitive_execute(p.get(), strm.get(), static_cast<int>(args.size()), args.data());
+    if (rc != dnnl_success) {
+      return internal_error((st.node ? node_label(*st.node) : stats.kernels[st.info].node) +
+                            ": oneDNN execution failed with status " + std::to_string(static_cast<int>(rc)));
+    }
+    return ok_status();
+  };
+  switch (st.kind) {
+    case StepKind::kReorder:
+      return exec(st.prim, st.c_args);
+    case StepKind::kDnnl:
+      if (st.pre_src >= 0) YQ_RETURN_IF_ERROR(exec(st.pre_prim, st.pre_c_args));
+      return exec(st.prim, st.c_args);
+    case StepKind::kRef: {
+      Status s = st.fn(*st.node, st.ref_in_p, st.ref_out_t);
+      return s.ok() ? s : s.with_context(node_label(*st.node));
+    }
+  }
+  return ok_status();
+}
+
+Status Engine::Impl::to_plain(const OutputPlan& p, Tensor* out) const {
+  if (p.slot < 0) {
+    *out = p.constant->clone();
+    return ok_status();
+  }
+  const Slot& s = slots[p.slot];
+  *out = Tensor::empty(s.dtype, s.shape);
+  if (!p.to_plain) {
+    std::memcpy(out->raw(), s.ptr, out->nbytes());
+    return ok_status();
+  }
+  memory src(s.desc, eng, s.ptr), dst(fp32::plain_desc(s.shape), eng, out->raw());
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
+  dnnl_status_t rc = dnnl_primitive_execute(p.to_plain.get(), strm.get(), 2, args);
+  if (rc != dnnl_success) return internal_error("reorder of '" + graph.value(p.value).name + "' to plain failed");
+  return ok_status();
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Expected<std::unique_ptr<Engine>> Engine::create(const ir::Graph& g, const EngineOptions& opts) {
+  set_num_threads(opts.threads);
+  auto impl = std::make_unique<Impl>();
+  impl->opts = opts;
+  try {
+    YQ_RETURN_IF_ERROR(impl->plan(g));
+  } catch (const dnnl::error& e) {
+    return internal_error(std::string("oneDNN error while planning: ") + e.what());
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Status Engine::run(std::span<const Tensor> inputs, std::vector<Tensor>* outputs) {
+  Impl& m = *impl_;
+  if (inputs.size() != m.input_slots.size())
+    return invalid_argument("expected " + std::to_string(m.input_slots.size()) + " inputs, found " +
+                            std::to_string(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (t.dtype() != m.in_dtypes[i] || t.shape() != m.in_shapes[i])
+      return invalid_argument("input '" + m.in_names[i] + "': expected " + dtype_name(m.in_dtypes[i]) +
+                              shape_str(m.in_shapes[i]) + ", found " + dtype_name(t.dtype()) + shape_str(t.shape()));
+  }
+  set_num_threads(m.opts.threads);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].nbytes() > 0) std::memcpy(m.slots[m.input_slots[i]].ptr, inputs[i].raw(), inputs[i].nbytes());
+  for (Step& st : m.steps) {
+    KernelInfo& info = m.stats.kernels[st.info];
+    if (m.opts.profile) {
+      auto t0 = std::chrono::steady_clock::now();
+      YQ_RETURN_IF_ERROR(m.execute_step(st));
+      m.strm.wait();
+      info.total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    } else {
+      YQ_RETURN_IF_ERROR(m.execute_step(st));
+    }
+    ++info.calls;
+  }
+  m.strm.wait();
+  outputs->resize(m.outputs.size());
+  for (size_t i = 0; i < m.outputs.size(); ++i) YQ_RETURN_IF_ERROR(m.to_plain(m.outputs[i], &(*outputs)[i]));
+  m.strm.wait();
+  m.ran = true;
+  return ok_status();
+}
+
+const std::vector<std::string>& Engine::input_names() const { return impl_->in_names; }
+const std::vector<Shape>& Engine::input_shapes() const { return impl_->in_shapes; }
+const std::vector<DType>& Engine::input_dtypes() const { return impl_->in_dtypes; }
+const std::vector<std::string>& Engine::output_names() const { return impl_->out_names; }
+const std::vector<Shape>& Engine::output_shapes() const { return impl_->out_shapes; }
+const std::vector<DType>& Engine::output_dtypes() const { return impl_->out_dtypes; }
+const EngineStats& Engine::stats() const { return impl_->stats; }
+
+Expected<Tensor> Engine::kept_value(const std::string& name) const {
+  const Impl& m = *impl_;
+  if (!m.ran) return invalid_argument("kept_value('" + name + "'): run() has not been called");
+  const OutputPlan* p = nullptr;
+  auto it = m.kept.find(name);
+  if (it != m.kept.end()) {
+    p = &it->second;
+  } else {
+    for (size_t i = 0; i < m.outputs.size(); ++i)
+      if (m.out_names[i] == name) p = &m.outputs[i];
+  }
+  if (!p) return invalid_argument("kept_value: '" + name + "' is not a graph output and was not in keep_values");
+  Tensor t;
+  YQ_RETURN_IF_ERROR(m.to_plain(*p, &t));
+  m.strm.wait();
+  return t;
+}
+
+}  // namespace yq::runtime

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+// The FP32 engine: plans a graph once onto oneDNN kernels (reference kernels for everything else)
+// and runs it many times.
+//
+// Planning (Engine::create) picks a kernel per node from the registry, oneDNN first and the
+// reference-kernel wrapper last; packs weights; lets oneDNN keep activations in its blocked
+// layouts between consecutive oneDNN ops and inserts a reorder only where a consumer needs another
+// layout (each counted in stats().reorders); makes Reshape/Flatten/Squeeze/Unsqueeze/Identity
+// zero-copy aliases of plain buffers; and places every activation in one arena by lifetime.
+//
+// Threading: an Engine is not safe to run() from two threads at once (one arena). The OpenMP
+// thread count is set from EngineOptions::threads at create() and at each run().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/tensor.h"
+#include "ir/graph.h"
+
+namespace yq::runtime {
+
+struct EngineOptions {
+  int threads = 0;                        // 0: all cores
+  bool use_onednn = true;                 // false: every op on the reference kernels (the oracle path)
+  std::vector<std::string> keep_values;   // extra value names to expose as plain f32 tensors after run
+  bool profile = false;                   // per-kernel wall time in stats().kernels
+};
+
+struct KernelInfo {
+  std::string node;  // node name, or "reorder:<value>" for a planner-inserted reorder
+  std::string op;    // op type, "Reorder" for inserted reorders
+  // "onednn:conv(<oneDNN impl>)", "ref:Reshape", "alias" (zero-copy view), "onednn:reorder"; a FusedConv
+  // residual adds "+sum:inplace" (dst written over R) or "+sum:copy" (R copied into dst first).
+  std::string impl;
+  double total_ms = 0;  // accumulated over runs when profiling
+  int64_t calls = 0;
+};
+
+struct EngineStats {
+  size_t peak_activation_bytes = 0;  // arena size (graph inputs included)
+  size_t weight_bytes = 0;           // packed oneDNN weights and biases
+  int reorders = 0;                  // layout changes: inserted reorders, residual copies across layouts,
+                                     // blocked graph outputs converted to plain
+  int onednn_kernels = 0;            // nodes on a oneDNN primitive
+  int ref_kernels = 0;               // nodes on a reference kernel (zero-copy aliases not counted)
+  std::vector<KernelInfo> kernels;   // in execution order
+};
+
+class Engine {
+ public:
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // `g` must have every shape inferred (ir::infer_shapes) and is usually optimized; the engine
+  // keeps its own copy. Errors: a node with no kernel (names node and op), a value without an
+  // inferred shape, an unknown keep_values name.
+  static Expected<std::unique_ptr<Engine>> create(const ir::Graph& g, const EngineOptions& opts = {});
+
+  // Inputs in graph-input order, plain row-major, dtype and shape exactly as planned (a mismatch
+  // names the input, expected vs found). Outputs are freshly allocated plain row-major tensors in
+  // graph-output order (the only allocations run() makes); `*outputs` is resized.
+  Status run(std::span<const Tensor> inputs, std::vector<Tensor>* outputs);
+
+  const std::vector<std::string>& input_names() const;
+  const std::vector<Shape>& input_shapes() const;
+  const std::vector<DType>& input_dtypes() const;
+  const std::vector<std::string>& output_names() const;
+  const std::vector<Shape>& output_shapes() const;
+  const std::vector<DType>& output_dtypes() const;
+
+  // After run(): a plain row-major copy of a value named in keep_values (or of a graph output /
+  // constant). Error if the name was not kept or run() has not been called.
+  Expected<Tensor> kept_value(const std::string& name) const;
+
+  const EngineStats& stats() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace yq::runtime

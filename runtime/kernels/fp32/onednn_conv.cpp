@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+// Conv and yq FusedConv on oneDNN's convolution primitive.
+//
+// FusedConv (ir/fused_ops.md) computes y = act(conv(X, W) + B) + R. The activation maps to one or
+// two eltwise post-ops and the residual to a sum post-op, appended in that order, so oneDNN
+// evaluates dst = act(conv + b) + dst_before; the planner makes dst hold R before the primitive runs.
+// oneDNN picks src/weights/dst layouts (format_tag::any); weights are packed once here.
+#include <cmath>
+
+#include "runtime/kernels/fp32/onednn_kernel.h"
+
+namespace yq::runtime::fp32 {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+
+bool near(float a, float b) { return std::fabs(a - b) <= 1e-6f * std::max(1.f, std::fabs(b)); }
+
+// Appends the eltwise post-ops for a FusedConv activation; false when oneDNN 2.6 cannot express it.
+bool append_activation(const ir::Node& n, dnnl::post_ops& po) {
+  const std::string act = n.attrs.get_string("activation", "");
+  if (act.empty()) return true;
+  if (act == "relu") {
+    po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+  } else if (act == "leaky_relu") {
+    po.append_eltwise(1.f, algorithm::eltwise_relu, n.attrs.get_float("activation_alpha", 0.01f), 0.f);
+  } else if (act == "sigmoid") {
+    po.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f);
+  } else if (act == "silu") {
+    po.append_eltwise(1.f, algorithm::eltwise_swish, 1.f, 0.f);
+  } else if (act == "tanh") {
+    po.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f);
+  } else if (act == "clip") {
+    po.append_eltwise(1.f, algorithm::eltwise_clip, n.attrs.get_float("activation_alpha", -INFINITY),
+                      n.attrs.get_float("activation_beta", INFINITY));
+  } else if (act == "hardsigmoid") {
+    // max(0, min(1, a*x + b)) = clip(linear(x), 0, 1); 2.6 has no hardsigmoid algorithm.
+    po.append_eltwise(1.f, algorithm::eltwise_linear, n.attrs.get_float("activation_alpha", 0.2f),
+                      n.attrs.get_float("activation_beta", 0.5f));
+    po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);
+  } else if (act == "hardswish") {
+    // oneDNN 2.6 hardswish is fixed at x*relu6(x+3)/6, i.e. alpha 1/6, beta 1/2 only.
+    if (!near(n.attrs.get_float("activation_alpha", 1.f / 6), 1.f / 6) ||
+        !near(n.attrs.get_float("activation_beta", 0.5f), 0.5f))
+      return false;
+    po.append_eltwise(1.f, algorithm::eltwise_hardswish, 0.f, 0.f);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::Node& n,
+                                                std::span<const memory::desc> in, const dnnl::engine& eng) {
+  const bool fused = n.op_type == "FusedConv";
+  if (n.inputs().size() < 2 || n.outputs().size() != 1) return decline();
+  const ir::Value& x = g.value(n.input(0));
+  const ir::Value& w = g.value(n.input(1));
+  const ir::Value& y = g.value(n.output(0));
+  if (x.shape.size() != 4 || w.shape.size() != 4 || y.shape.size() != 4) return decline();
+  if (x.dtype != DType::kF32 || !w.is_constant() || w.dtype != DType::kF32) return decline();
+  const ir::Value* b = n.input(2) != ir::kNoValue ? &g.value(n.input(2)) : nullptr;
+  if (b && (!b->is_constant() || b->dtype != DType::kF32)) return decline();
+  const bool has_res = fused && n.input(3) != ir::kNoValue;
+  if (has_res && (in.size() < 4 || in[3].is_zero() || g.value(n.input(3)).shape != y.shape)) return decline();
+
+  const int64_t group = n.attrs.get_int("group", 1);
+  const int64_t ic = x.shape[1], oc = w.shape[0], kh = w.shape[2], kw = w.shape[3];
+  if (group <= 0 || ic % group != 0 || oc % group != 0 || w.shape[1] != ic / group || y.shape[1] != oc)
+    return invalid_model("Conv weight " + shape_str(w.shape) + " does not fit input " + shape_str(x.shape) +
+                         " with group " + std::to_string(group));
+  std::vector<int64_t> strides = n.attrs.get_ints("strides", {1, 1});
+  std::vector<int64_t> dil = n.attrs.get_ints("dilations", {1, 1});
+  std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) return decline();
+  const std::string auto_pad = n.attrs.get_string("auto_pad", "NOTSET");
+  const int64_t k[2] = {kh, kw};
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    for (int i = 0; i < 2; ++i) {
+      int64_t ext = (k[i] - 1) * dil[i] + 1;
+      int64_t total = std::max<int64_t>(0, (y.shape[2 + i] - 1) * strides[i] + ext - x.shape[2 + i]);
+      int64_t small = total / 2;
+      pads[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      pads[i + 2] = total - pads[i];
+    }
+  } else if (auto_pad == "VALID") {
+    pads = {0, 0, 0, 0};
+  }
+
+  memory::dims src_dims = to_dims(x.shape), dst_dims = to_dims(y.shape);
+  memory::dims w_dims = group == 1 ? memory::dims{oc, ic, kh, kw} : memory::dims{group, oc / group, ic / group, kh, kw};
+  auto any = memory::format_tag::any;
+  auto f32 = memory::data_type::f32;
+  memory::desc src_md(src_dims, f32, any), w_md(w_dims, f32, any), dst_md(dst_dims, f32, any);
+  memory::desc b_md = b ? memory::desc({oc}, f32, memory::format_tag::x) : memory::desc();
+  memory::dims st{strides[0], strides[1]}, dl{dil[0] - 1, dil[1] - 1}, pl{pads[0], pads[1]}, pr{pads[2], pads[3]};
+
+  dnnl::post_ops po;
+  if (fused && !append_activation(n, po)) return decline();
+  if (has_res) po.append_sum(1.f);
+  dnnl::primitive_attr attr = base_attr();
+  attr.set_post_ops(po);
+
+  auto make_pd = [&](const memory::desc& src, const memory::desc& dst) {
+    auto d = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
+                                                 w_md, b_md, dst, st, dl, pl, pr)
+               : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
+                                                 w_md, dst, st, dl, pl, pr);
+    return dnnl::convolution_forward::primitive_desc(d, attr, eng);
+  };
+  dnnl::convolution_forward::primitive_desc pd;
+  auto try_pd = [&](const memory::desc& src, const memory::desc& dst) {
+    try {
+      pd = make_pd(src, dst);
+      if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) pd = {};
+    } catch (const dnnl::error&) {
+      pd = {};
+    }
+  };
+  // With a residual, writing dst in R's layout lets the planner run the sum in place over R
+  // instead of copying R first.
+  const memory::desc& res_md = has_res && !in[3].is_zero() ? in[3] : dst_md;
+  // Few input channels (the image, a Focus stem): oneDNN has direct kernels that read plain NCHW,
+  // which beats reordering a large plain input into a blocked layout first. Keep the producer's
+  // plain layout when such a (non-reference) kernel exists.
+  const bool plain_src = ic / group < 16 && !in[0].is_zero() && is_plain(in[0]);
+  if (plain_src) try_pd(in[0], res_md);
+  if (!pd && has_res) try_pd(src_md, res_md);
+  if (!pd && plain_src && has_res) try_pd(in[0], dst_md);
+  if (!pd) pd = make_pd(src_md, dst_md);
+
+  auto k_out = std::make_unique<DnnlKernel>();
+  k_out->impl = std::string("onednn:conv(") + pd.impl_info_str() + ")";
+  k_out->prim = dnnl::convolution_forward(pd);
+  k_out->input_descs.resize(n.inputs().size());
+  k_out->input_descs[0] = pd.src_desc();
+  k_out->input_args.push_back({DNNL_ARG_SRC, 0});
+  k_out->output_descs = {pd.dst_desc()};
+  k_out->output_args.push_back({DNNL_ARG_DST, 0});
+  memory packed_w = pack_constant(*w.constant, w_dims, pd.weights_desc(), eng);
+  k_out->weight_bytes += pd.weights_desc().get_size();
+  k_out->owned_args.push_back({DNNL_ARG_WEIGHTS, packed_w});
+  if (b) {
+    if (b->constant->numel() != oc)
+      return invalid_model("Conv bias has " + std::to_string(b->constant->numel()) + " elements, expected " +
+                           std::to_string(oc));
+    k_out->owned_args.push_back({DNNL_ARG_BIAS, pack_constant(*b->constant, {oc}, pd.bias_desc(), eng)});
+    k_out->weight_bytes += pd.bias_desc().get_size();
+  }
+  if (has_res) {
+    k_out->sum_input = 3;
+    k_out->input_descs[3] = pd.dst_desc();
+  }
+  k_out->scratchpad_desc = pd.scratchpad_desc();
+  return k_out;
+}
+
+}  // namespace yq::runtime::fp32

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to yoloq_runtime (includes <dnnl.hpp>; never include it from a public header).
+//
+// A DnnlKernel is one node planned onto one oneDNN primitive. Factories run once, at
+// Engine::create: they pick the primitive (letting oneDNN choose layouts with format_tag::any
+// where that helps), pack constant weights into the chosen layout and report, per node input and
+// output, the memory layout (memory::desc) the primitive reads or writes. The engine's planner
+// inserts reorders where a producer's layout differs from what a consumer asks for, places every
+// activation in its arena, and then binds the arguments once, so execution never allocates.
+//
+// A factory returns nullptr to decline (the node then runs on the reference kernel), and an
+// error only for a node that is malformed in a way shape inference cannot have caught. A
+// dnnl::error thrown while building a primitive is also treated as "decline" by the caller.
+#pragma once
+
+#include <dnnl.hpp>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "base/tensor.h"
+#include "ir/graph.h"
+
+namespace yq::runtime::fp32 {
+
+struct DnnlKernel {
+  std::string impl;  // "onednn:conv", ... (shown in stats and profiles)
+  dnnl::primitive prim;
+  // Node inputs the primitive reads as activations: (DNNL_ARG_*, node input index).
+  std::vector<std::pair<int, int>> input_args;
+  // Layout wanted for each node input (indexed by input; zero desc where not read as activation).
+  std::vector<dnnl::memory::desc> input_descs;
+  // Node outputs the primitive writes: (DNNL_ARG_*, node output index).
+  std::vector<std::pair<int, int>> output_args;
+  std::vector<dnnl::memory::desc> output_descs;  // indexed by node output
+  // Arguments the kernel owns: packed weights, bias.
+  std::vector<std::pair<int, dnnl::memory>> owned_args;
+  size_t weight_bytes = 0;
+  dnnl::memory::desc scratchpad_desc;  // zero when the primitive needs no scratchpad
+  // Sum post-op: the node input whose value dst must hold when the primitive starts (-1: none).
+  // input_descs[sum_input] equals output_descs[0].
+  int sum_input = -1;
+};
+
+// `in` holds, per node input, the layout the value currently has (zero desc: absent, not f32,
+// or not representable); constant inputs come as plain row-major descs.
+using DnnlFactory = Expected<std::unique_ptr<DnnlKernel>> (*)(const ir::Graph& g, const ir::Node& n,
+                                                              std::span<const dnnl::memory::desc> in,
+                                                              const dnnl::engine& eng);
+
+// The oneDNN factory for op_type, or nullptr when there is none.
+DnnlFactory find_onednn_factory(const std::string& op_type);
+
+// --- helpers shared by the factories and the planner ---
+dnnl::memory::dims to_dims(const Shape& s);  // rank 0 becomes {1}
+// f32, dense row-major strides (rank 0 becomes {1}). memory::dims and Shape are the same type.
+dnnl::memory::desc plain_desc(const dnnl::memory::dims& d);
+bool is_plain(const dnnl::memory::desc& d);
+// Creates the primitive attribute every yoloq primitive uses (user-managed scratchpad).
+dnnl::primitive_attr base_attr();
+// Copies `src` (a plain f32 tensor) into newly allocated memory of layout `dst_desc`.
+dnnl::memory pack_constant(const Tensor& src, const dnnl::memory::dims& plain_dims, const dnnl::memory::desc& dst_desc,
+                           const dnnl::engine& eng);
+
+// What a factory returns to decline a node.
+inline Expected<std::unique_ptr<DnnlKernel>> decline() { return std::unique_ptr<DnnlKernel>(); }
+
+// Factories (one file per family).
+Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph&, const ir::Node&, std::span<const dnnl::memory::desc>,
+                                                const dnnl::engine&);
+Expected<std::unique_ptr<DnnlKernel>> make_pool(const ir::Graph&, const ir::Node&, std::span<const dnnl::memory::desc>,
+                                                const dnnl::engine&);
+Expected<std::unique_ptr<DnnlKernel>> make_concat(const ir::Graph&, const ir::Node&,
+                                                  std::span<const dnnl::memory::desc>, const dnnl::engine&);
+Expected<std::unique_ptr<DnnlKernel>> make_unary(const ir::Graph&, const ir::Node&, std::span<const dnnl::memory::desc>,
+                                                 const dnnl::engine&);
+Expected<std::unique_ptr<DnnlKernel>> make_binary(const ir::Graph&, const ir::Node&,
+                                                  std::span<const dnnl::memory::desc>, const dnnl::engine&);
+Expected<std::unique_ptr<DnnlKernel>> make_resize(const ir::Graph&, const ir::Node&,
+                                                  std::span<const dnnl::memory::desc>, const dnnl::engine&);
+
+}  // namespace yq::runtime::fp32

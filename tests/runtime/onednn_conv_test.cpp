@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// Conv / FusedConv on oneDNN against the reference kernels at odd shapes, every activation and
+// both residual paths (in place over R, and copy of R into dst).
+#include <gtest/gtest.h>
+
+#include "tests/runtime/engine_test_util.h"
+
+namespace yq::runtime {
+namespace {
+
+using testing::add_act;
+using testing::add_const;
+using testing::add_input;
+using testing::compare_onednn_vs_ref;
+using testing::conv_out;
+using testing::random_tensor;
+
+struct ConvCase {
+  std::string label;
+  int64_t c, h, w, oc, k;
+  int64_t stride = 1, dil = 1, group = 1;
+  std::vector<int64_t> pads = {0, 0, 0, 0};
+  bool bias = true;
+  std::string act = "";
+  std::vector<float> act_params = {};  // activation_alpha, activation_beta when given
+};
+
+// Adds a Conv (act empty, not fused) or FusedConv node reading x; returns the output value.
+ir::ValueId add_conv(ir::Graph& g, const ConvCase& c, ir::ValueId x, const std::string& name, uint32_t seed,
+                     bool fused, ir::ValueId residual = ir::kNoValue) {
+  Shape ws{c.oc, c.c / c.group, c.k, c.k};
+  ir::ValueId w = add_const(g, name + "_w", ws, seed);
+  ir::ValueId b = c.bias ? add_const(g, name + "_b", {c.oc}, seed + 1) : ir::kNoValue;
+  int64_t oh = conv_out(c.h, c.k, c.stride, c.pads[0], c.pads[2], c.dil);
+  int64_t ow = conv_out(c.w, c.k, c.stride, c.pads[1], c.pads[3], c.dil);
+  ir::ValueId y = add_act(g, name + "_y", {1, c.oc, oh, ow});
+  ir::Attributes a;
+  a.set("kernel_shape", std::vector<int64_t>{c.k, c.k});
+  a.set("strides", std::vector<int64_t>{c.stride, c.stride});
+  a.set("dilations", std::vector<int64_t>{c.dil, c.dil});
+  a.set("pads", c.pads);
+  a.set("group", c.group);
+  std::vector<ir::ValueId> ins{x, w, b};
+  if (fused) {
+    a.set("activation", c.act);
+    if (c.act_params.size() > 0) a.set("activation_alpha", c.act_params[0]);
+    if (c.act_params.size() > 1) a.set("activation_beta", c.act_params[1]);
+    if (residual != ir::kNoValue) ins.push_back(residual);
+  }
+  if (!c.bias && ins.size() == 3) ins.pop_back();
+  g.add_node(fused ? "FusedConv" : "Conv", name, ins, {y}, a);
+  return y;
+}
+
+class ConvTest : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvTest, MatchesReference) {
+  const ConvCase& c = GetParam();
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, c.c, c.h, c.w});
+  ir::ValueId y = add_conv(g, c, x, "conv", 7, !c.act.empty());
+  g.add_output(y);
+  EngineStats st = compare_onednn_vs_ref(g, {random_tensor({1, c.c, c.h, c.w}, 11)}, c.label);
+  EXPECT_EQ(st.onednn_kernels, 1) << c.label;
+  EXPECT_EQ(st.ref_kernels, 0) << c.label;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ConvTest,
+    ::testing::Values(ConvCase{"odd_channels_3x3", 5, 9, 11, 7, 3, 1, 1, 1, {1, 1, 1, 1}},
+                      ConvCase{"spatial_1x1", 17, 1, 1, 19, 1},
+                      ConvCase{"stride2_odd", 12, 13, 15, 20, 3, 2, 1, 1, {1, 1, 1, 1}},
+                      ConvCase{"stride2_no_bias", 16, 9, 7, 32, 3, 2, 1, 1, {1, 1, 1, 1}, false},
+                      ConvCase{"dilated", 8, 12, 10, 8, 3, 1, 2, 1, {2, 2, 2, 2}},
+                      ConvCase{"asymmetric_pads", 6, 10, 9, 10, 3, 2, 1, 1, {0, 1, 1, 0}},
+                      ConvCase{"depthwise_3", 3, 11, 13, 3, 3, 1, 1, 3, {1, 1, 1, 1}},
+                      ConvCase{"depthwise_24_s2", 24, 15, 17, 24, 3, 2, 1, 24, {1, 1, 1, 1}},
+                      ConvCase{"depthwise_24_k5", 24, 10, 10, 24, 5, 1, 1, 24, {2, 2, 2, 2}},
+                      ConvCase{"grouped", 8, 7, 9, 12, 3, 1, 1, 4, {1, 1, 1, 1}},
+                      ConvCase{"first_layer_6x6_s2", 3, 20, 18, 16, 6, 2, 1, 1, {2, 2, 2, 2}}),
+    [](const auto& p) { return p.param.label; });
+
+INSTANTIATE_TEST_SUITE_P(
+    Activations, ConvTest,
+    ::testing::Values(ConvCase{"relu", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "relu"},
+                      ConvCase{"leaky_relu", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "leaky_relu", {0.1f}},
+                      ConvCase{"sigmoid", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "sigmoid"},
+                      ConvCase{"silu", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "silu"},
+                      ConvCase{"hardswish", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "hardswish",
+                               {1.f / 6, 0.5f}},
+                      ConvCase{"hardswish_default", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "hardswish"},
+                      ConvCase{"hardsigmoid", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "hardsigmoid",
+                               {1.f / 6, 0.5f}},
+                      ConvCase{"hardsigmoid_default", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true,
+                               "hardsigmoid"},
+                      ConvCase{"clip_relu6", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "clip", {0.f, 0.6f}},
+                      ConvCase{"tanh", 5, 9, 11, 24, 3, 1, 1, 1, {1, 1, 1, 1}, true, "tanh"},
+                      ConvCase{"depthwise_silu", 24, 9, 11, 24, 3, 2, 1, 24, {1, 1, 1, 1}, true, "silu"}),
+    [](const auto& p) { return p.param.label; });
+
+// A hardswish oneDNN 2.6 cannot express (alpha != 1/6) falls back to the reference kernel.
+TEST(ConvFallback, NonStandardHardSwishRunsOnReference) {
+  ConvCase c{"hs", 4, 6, 6, 8, 3, 1, 1, 1, {1, 1, 1, 1}, true, "hardswish", {0.25f, 0.5f}};
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 4, 6, 6});
+  g.add_output(add_conv(g, c, x, "conv", 3, true));
+  EngineStats st = compare_onednn_vs_ref(g, {random_tensor({1, 4, 6, 6}, 5)}, "hardswish 0.25");
+  EXPECT_EQ(st.onednn_kernels, 0);
+  EXPECT_EQ(st.ref_kernels, 1);
+}
+
+// y = act(conv(a)) + r, with r produced by another conv from the same input. When r has no other
+// reader the FusedConv writes over it; when r is also a graph output it must be copied.
+void residual_case(bool r_is_output, int64_t oc, const std::string& act) {
+  ir::Graph g;
+  // 16 input channels: both convs read a blocked src, so they agree on the dst layout.
+  const int64_t c = 16, h = 9, w = 7;
+  ir::ValueId x = add_input(g, "x", {1, c, h, w});
+  ConvCase rc{"r", c, h, w, oc, 1};
+  ir::ValueId r = add_conv(g, rc, x, "conv_r", 21, false);
+  ConvCase fc{"f", c, h, w, oc, 3, 1, 1, 1, {1, 1, 1, 1}, true, act};
+  ir::ValueId y = add_conv(g, fc, x, "conv_f", 31, true, r);
+  g.add_output(y);
+  if (r_is_output) g.add_output(r);
+  const std::string what = std::string(r_is_output ? "copy" : "inplace") + " oc=" + std::to_string(oc) + " " + act;
+  EngineStats st = compare_onednn_vs_ref(g, {random_tensor({1, c, h, w}, 41)}, what);
+  EXPECT_EQ(st.onednn_kernels, 2) << what;
+  bool found = false;
+  for (const KernelInfo& k : st.kernels) {
+    if (k.node != "conv_f") continue;
+    found = true;
+    EXPECT_NE(k.impl.find(r_is_output ? "+sum:copy" : "+sum:inplace"), std::string::npos) << what << ": " << k.impl;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(ConvResidual, InPlace) {
+  residual_case(false, 16, "silu");
+  residual_case(false, 13, "relu");
+}
+TEST(ConvResidual, Copy) {
+  residual_case(true, 16, "silu");
+  residual_case(true, 13, "");
+}
+
+// A residual that is a graph input (plain layout) must be copied into dst's layout.
+TEST(ConvResidual, PlainResidualFromGraphInput) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 8, 5, 6});
+  ir::ValueId r = add_input(g, "r", {1, 16, 5, 6});
+  ConvCase fc{"f", 8, 5, 6, 16, 3, 1, 1, 1, {1, 1, 1, 1}, true, "hardswish"};
+  g.add_output(add_conv(g, fc, x, "conv_f", 3, true, r));
+  EngineStats st = compare_onednn_vs_ref(g, {random_tensor({1, 8, 5, 6}, 1), random_tensor({1, 16, 5, 6}, 2)},
+                                         "plain residual");
+  EXPECT_EQ(st.onednn_kernels, 1);
+}
+
+}  // namespace
+}  // namespace yq::runtime
