@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// `yoloq bench MODEL`: latency distribution (median, min, p90), throughput and memory of the
+// engine on a synthetic input. Timing is wall clock around Engine::run, after warm-up.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+
+#include "base/threads.h"
+#include "cli/commands.h"
+#include "cli/common_options.h"
+#include "runtime/engine.h"
+
+namespace yq::cli {
+namespace {
+
+struct BenchArgs {
+  ModelOptions model;
+  int threads = 0;
+  int iters = 50;
+  int warmup = 5;
+  bool profile = false;
+  bool reference = false;
+};
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  return v[i];
+}
+
+int run_bench(const BenchArgs& a) {
+  set_num_threads(a.threads);
+  auto load_opts = a.model.to_load_options();
+  if (!load_opts.ok()) return report_error(load_opts.status());
+  auto loaded = runtime::load_model(a.model.model, *load_opts);
+  if (!loaded.ok()) return report_error(loaded.status());
+  const ir::Graph& g = loaded->graph;
+  runtime::EngineOptions eo;
+  eo.threads = a.threads;
+  eo.profile = a.profile;
+  eo.use_onednn = !a.reference;
+  auto engine = runtime::Engine::create(g, eo);
+  if (!engine.ok()) return report_error(engine.status().with_context(a.model.model));
+
+  // Synthetic input in [0, 1): latency does not depend on the values for these models.
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> dist(0.f, 1.f);
+  std::vector<Tensor> inputs;
+  for (ir::ValueId v : g.inputs()) {
+    Tensor t = Tensor::empty(g.value(v).dtype, g.value(v).shape);
+    if (t.dtype() == DType::kF32) {
+      for (float& x : std::span<float>(t.data<float>(), t.numel())) x = dist(rng);
+    }
+    inputs.push_back(std::move(t));
+  }
+  std::vector<Tensor> outputs;
+  for (int i = 0; i < a.warmup; ++i) {
+    if (Status s = (*engine)->run(inputs, &outputs); !s.ok()) return report_error(s);
+  }
+  std::vector<double> ms;
+  for (int i = 0; i < a.iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (Status s = (*engine)->run(inputs, &outputs); !s.ok()) return report_error(s);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const int64_t batch = g.inputs().empty() || g.value(g.inputs()[0]).shape.empty() ? 1 : g.value(g.inputs()[0]).shape[0];
+  const double median = quantile(ms, 0.5);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const runtime::EngineStats& es = (*engine)->stats();
+
+  nlohmann::json j = {{"model", a.model.model},
+                      {"runtime", a.reference ? "yoloq-reference" : "yoloq"},
+                      {"threads", num_threads()},
+                      {"batch", batch},
+                      {"iters", a.iters},
+                      {"median_ms", median},
+                      {"min_ms", *std::min_element(ms.begin(), ms.end())},
+                      {"p90_ms", quantile(ms, 0.9)},
+                      {"throughput_ips", 1000.0 * static_cast<double>(batch) / median},
+                      {"peak_activation_bytes", es.peak_activation_bytes},
+                      {"weight_bytes", es.weight_bytes},
+                      {"max_rss_bytes", static_cast<int64_t>(ru.ru_maxrss) * 1024},
+                      {"reorders", es.reorders}};
+  if (a.profile) {
+    std::vector<runtime::KernelInfo> k = es.kernels;
+    std::sort(k.begin(), k.end(), [](const auto& x, const auto& y) { return x.total_ms > y.total_ms; });
+    nlohmann::json prof = nlohmann::json::array();
+    for (const auto& ki : k) prof.push_back({{"node", ki.node}, {"op", ki.op}, {"impl", ki.impl}, {"ms_per_run", ki.calls ? ki.total_ms / ki.calls : 0.0}});
+    j["profile"] = prof;
+  }
+  if (a.model.json) {
+    print_json(j);
+    return 0;
+  }
+  std::printf("%s: batch %lld, %d threads, %d iters\n", a.model.model.c_str(), static_cast<long long>(batch), num_threads(), a.iters);
+  std::printf("latency    median %.3f ms  min %.3f ms  p90 %.3f ms\n", median, j["min_ms"].get<double>(), j["p90_ms"].get<double>());
+  std::printf("throughput %.1f images/s\n", j["throughput_ips"].get<double>());
+  std::printf("memory     peak activations %.2f MiB, weights %.2f MiB, max RSS %.1f MiB, %d reorders\n",
+              es.peak_activation_bytes / 1048576.0, es.weight_bytes / 1048576.0, ru.ru_maxrss / 1024.0, es.reorders);
+  if (a.profile) {
+    std::printf("top kernels (ms per run):\n");
+    for (size_t i = 0; i < std::min<size_t>(15, j["profile"].size()); ++i) {
+      const auto& p = j["profile"][i];
+      std::printf("  %8.3f  %-14s %-22s %s\n", p["ms_per_run"].get<double>(), p["op"].get<std::string>().c_str(),
+                  p["impl"].get<std::string>().c_str(), p["node"].get<std::string>().c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Runner add_bench_command(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "measure latency, throughput and memory");
+  a->model.add_to(*cmd);
+  cmd->add_option("--threads", a->threads, "threads (0: all cores)");
+  cmd->add_option("--iters", a->iters, "timed iterations")->check(CLI::Range(1, 100000));
+  cmd->add_option("--warmup", a->warmup, "untimed warm-up iterations")->check(CLI::Range(0, 10000));
+  cmd->add_flag("--profile", a->profile, "per-kernel times");
+  cmd->add_flag("--reference", a->reference, "run every op on the scalar reference kernels");
+  return [a] { return run_bench(*a); };
+}
+
+}  // namespace yq::cli

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// The glue every detection command shares: load the model, build the engine, and resolve the
+// model spec (spec JSON beside the model, --family, or detection from output shapes).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "detect/model_spec.h"
+#include "eval/validate.h"
+#include "runtime/engine.h"
+#include "runtime/load_model.h"
+
+namespace yq::cli {
+
+struct DetectorSession {
+  runtime::LoadedModel model;
+  std::unique_ptr<runtime::Engine> engine;
+  detect::ModelSpec spec;
+  eval::ModelFn run;  // calls engine->run
+};
+
+Expected<DetectorSession> open_detector(const std::string& model_path, const runtime::LoadOptions& load,
+                                        const runtime::EngineOptions& engine_opts, const std::string& family);
+
+}  // namespace yq::cli

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end checks of the yoloq CLI contract: bad input gives one line
+# `yoloq: error: FILE: reason` and exit code 2; --json prints exactly one JSON object.
+# Usage: cli_test.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+yoloq="$1/yoloq"
+src="$2"
+data="${YOLOQ_DATA:-$src/../shared/data}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+pass=0
+
+expect_error() {  # name, expected substring, command...
+  local name="$1" want="$2"
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  local lines
+  lines=$(wc -l <"$tmp/err")
+  if [ "$rc" -ne 2 ] || ! grep -q "^yoloq: error: .*$want" "$tmp/err" || [ "$lines" -ne 1 ]; then
+    echo "FAIL $name: rc=$rc, stderr:"; cat "$tmp/err"; fails=$((fails + 1))
+  else
+    echo "ok   $name: $(cat "$tmp/err")"; pass=$((pass + 1))
+  fi
+}
+
+expect_error missing-file "$tmp/nope.onnx" "$yoloq" info "$tmp/nope.onnx"
+head -c 3000 /dev/urandom >"$tmp/random.onnx"
+expect_error random-bytes "$tmp/random.onnx" "$yoloq" info "$tmp/random.onnx"
+: >"$tmp/empty.onnx"
+expect_error empty-file "$tmp/empty.onnx" "$yoloq" info "$tmp/empty.onnx"
+
+model="$data/models/yolox_nano_416_coco.onnx"
+if [ -f "$model" ]; then
+  head -c 1000000 "$model" >"$tmp/truncated.onnx"
+  expect_error truncated "$tmp/truncated.onnx" "$yoloq" info "$tmp/truncated.onnx"
+  expect_error bad-shape "input-shape" "$yoloq" info "$model" --input-shape 1,3,abc
+  expect_error bad-input-npy "$tmp/in.npy" "$yoloq" run "$model" --input "$tmp/in.npy" --out "$tmp/o"
+  echo "not an image" >"$tmp/bad.jpg"
+  expect_error corrupt-image "$tmp/bad.jpg" "$yoloq" run "$model" --image "$tmp/bad.jpg" --preprocess yolox --out "$tmp/o"
+  for cmd in info "bench --iters 2 --warmup 0"; do
+    # shellcheck disable=SC2086
+    if "$yoloq" $cmd "$model" --json >"$tmp/j" 2>"$tmp/err" && /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/j"; then
+      echo "ok   json-$cmd"; pass=$((pass + 1))
+    else
+      echo "FAIL json-$cmd: stdout is not one JSON object"; cat "$tmp/j" "$tmp/err"; fails=$((fails + 1))
+    fi
+  done
+  if "$yoloq" run "$model" --image "$data/coco128/images/val2017/000000000139.jpg" --preprocess yolox --out "$tmp/o" --json >"$tmp/j" &&
+     [ -f "$tmp/o/output.npy" ]; then
+    echo "ok   run-writes-npy"; pass=$((pass + 1))
+  else
+    echo "FAIL run-writes-npy"; fails=$((fails + 1))
+  fi
+  ls "$tmp/o" | grep -q '\.tmp\.' && { echo "FAIL temp file left behind"; fails=$((fails + 1)); }
+else
+  echo "SKIPPED real-model CLI checks: $model not found (set YOLOQ_DATA)"
+fi
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]
