@@ -13,5 +13,7 @@ using Runner = std::function<int()>;
 Runner add_info_command(CLI::App& app);
 Runner add_run_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
+Runner add_val_command(CLI::App& app);
+Runner add_detect_command(CLI::App& app);
 
 }  // namespace yq::cli

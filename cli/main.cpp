@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
       {"info", yq::cli::add_info_command(app)},
       {"run", yq::cli::add_run_command(app)},
       {"bench", yq::cli::add_bench_command(app)},
+      {"val", yq::cli::add_val_command(app)},
+      {"detect", yq::cli::add_detect_command(app)},
   };
   try {
     app.parse(argc, argv);
