@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal: one threshold search per file (minmax.cpp, percentile.cpp, entropy.cpp, mse.cpp).
+// calibrator.cpp checks the common preconditions (count() > 0) and dispatches; each function
+// returns T in [0, stats.abs_max()].
+#pragma once
+
+#include "base/status.h"
+#include "quant/tensor_stats.h"
+
+namespace yq::quant::calib {
+
+float minmax_threshold(const TensorStats& stats);
+Expected<float> percentile_threshold(const TensorStats& stats, double percentile);
+Expected<float> entropy_threshold(const TensorStats& stats);
+float mse_threshold(const TensorStats& stats);
+
+}  // namespace yq::quant::calib

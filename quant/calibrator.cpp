@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "quant/calibrator.h"
+
+#include "quant/calib/methods.h"
+#include "quant/qmath.h"
+
+namespace yq::quant {
+
+const char* calib_method_name(CalibMethod m) {
+  switch (m) {
+    case CalibMethod::kMinMax: return "minmax";
+    case CalibMethod::kPercentile: return "percentile";
+    case CalibMethod::kEntropy: return "entropy";
+    case CalibMethod::kMse: return "mse";
+  }
+  return "?";
+}
+
+Expected<CalibMethod> parse_calib_method(const std::string& name) {
+  for (CalibMethod m : {CalibMethod::kMinMax, CalibMethod::kPercentile, CalibMethod::kEntropy, CalibMethod::kMse}) {
+    if (name == calib_method_name(m)) return m;
+  }
+  return invalid_argument("calibration method: expected minmax, percentile, entropy or mse, found '" + name + "'");
+}
+
+Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions& opts) {
+  if (stats.count() == 0) {
+    return invalid_argument("calibration: no finite value observed (" + std::to_string(stats.nonfinite_count()) +
+                            " non-finite)");
+  }
+  switch (opts.method) {
+    case CalibMethod::kMinMax: return calib::minmax_threshold(stats);
+    case CalibMethod::kPercentile: return calib::percentile_threshold(stats, opts.percentile);
+    case CalibMethod::kEntropy: return calib::entropy_threshold(stats);
+    case CalibMethod::kMse: return calib::mse_threshold(stats);
+  }
+  return internal_error("calibration: unknown method");
+}
+
+Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const CalibOptions& opts) {
+  if (!opts.symmetric) {
+    if (opts.method != CalibMethod::kMinMax) {
+      return unsupported(std::string("calibration: asymmetric u8 is implemented for minmax only, found ") +
+                         calib_method_name(opts.method));
+    }
+    if (stats.count() == 0) return invalid_argument("calibration: no finite value observed");
+    return asymmetric_u8_qparams(stats.min(), stats.max());
+  }
+  YQ_ASSIGN_OR_RETURN(float t, calibrate_threshold(stats, opts));
+  return symmetric_qparams(t, /*weights=*/false);
+}
+
+}  // namespace yq::quant

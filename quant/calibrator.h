@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// Calibrators: TensorStats -> a clipping threshold -> QParams. Every method is deterministic:
+// the same statistics give bit-identical thresholds (no randomness, fixed summation order).
+// Each method lives in its own file under quant/calib/, where its algorithm is documented.
+//
+// Thresholds never exceed stats.abs_max(): a range past the largest observed |x| would only
+// widen the quantization step without representing any more data.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "ir/qparams.h"
+#include "quant/tensor_stats.h"
+
+namespace yq::quant {
+
+enum class CalibMethod {
+  kMinMax,      // T = max|x|
+  kPercentile,  // T = the `percentile` quantile of |x| (e.g. 99.99), interpolated within a bin
+  kEntropy,     // TensorRT's KL-divergence threshold search (entropy calibration 2)
+  kMse,         // T minimising the expected squared quantization error over the histogram
+};
+
+const char* calib_method_name(CalibMethod m);  // "minmax", "percentile", "entropy", "mse"
+Expected<CalibMethod> parse_calib_method(const std::string& name);
+
+struct CalibOptions {
+  CalibMethod method = CalibMethod::kEntropy;
+  double percentile = 99.99;  // in (0, 100]
+  bool symmetric = true;      // false: asymmetric u8 over [min, max] (MinMax only)
+};
+
+// The absolute clipping threshold T, 0 <= T <= stats.abs_max(); T == 0 only when every observed
+// value is zero. Errors: no finite value observed (count() == 0), percentile outside (0, 100],
+// entropy with num_bins <= 128.
+Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions& opts);
+// QParams for an activation: symmetric int8 [-128, 127] with scale T/127 (kMinScale for T == 0),
+// or, with symmetric == false and MinMax, asymmetric u8 over [min, max] (widened to include 0).
+// symmetric == false with another method is kUnsupported.
+Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const CalibOptions& opts);
+
+}  // namespace yq::quant

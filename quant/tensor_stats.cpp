@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "quant/tensor_stats.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "base/check.h"
+
+namespace yq::quant {
+namespace {
+
+constexpr int kStatsVersion = 1;
+// Widths outside [2^-200, 2^200] cannot be needed by finite floats with >= 2 bins (float spans
+// 2^-149 .. 2^128); from_json rejects anything beyond as corrupt.
+constexpr int kMinWidthLog2 = -200;
+constexpr int kMaxWidthLog2 = 200;
+// Refuse absurd bin counts from files before allocating.
+constexpr int64_t kMaxBins = int64_t{1} << 24;
+
+// The smallest k with abs_max < num_bins * 2^k (abs_max > 0, finite). num_bins * 2^k is exact
+// in double, so both comparisons are exact; the ilogb guess is off by at most a couple of steps.
+int width_log2_for(double abs_max, int num_bins) {
+  int k = std::ilogb(abs_max) - std::ilogb(static_cast<double>(num_bins));
+  while (std::ldexp(static_cast<double>(num_bins), k) <= abs_max) ++k;
+  while (std::ldexp(static_cast<double>(num_bins), k - 1) > abs_max) --k;
+  return k;
+}
+
+// bin(x) = floor(|x| / 2^k); the scaling by a power of two is exact in double.
+inline int64_t bin_of(float abs_x, int k) {
+  return static_cast<int64_t>(std::floor(std::ldexp(static_cast<double>(abs_x), -k)));
+}
+
+// Floats go to JSON through their shortest decimal form, so files read "0.1" rather than
+// "0.10000000149011612"; the value read back rounds to the same float.
+double json_float(float f) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), f);
+  YQ_CHECK(ec == std::errc()) << "to_chars failed";
+  return std::strtod(std::string(buf, end).c_str(), nullptr);
+}
+
+}  // namespace
+
+TensorStats::TensorStats(int num_bins)
+    : min_(std::numeric_limits<float>::infinity()), max_(-std::numeric_limits<float>::infinity()) {
+  YQ_CHECK(num_bins >= 2 && num_bins % 2 == 0 && num_bins <= kMaxBins)
+      << "TensorStats: num_bins must be even in [2, 2^24], got " << num_bins;
+  hist_.assign(static_cast<size_t>(num_bins), 0);
+}
+
+float TensorStats::abs_max() const {
+  return count_ == 0 ? 0.f : std::max(std::fabs(min_), std::fabs(max_));
+}
+
+double TensorStats::bin_width() const { return has_width_ ? std::ldexp(1.0, width_log2_) : 0.0; }
+
+float TensorStats::hist_max() const {
+  return has_width_ ? static_cast<float>(std::ldexp(static_cast<double>(hist_.size()), width_log2_)) : 0.f;
+}
+
+void TensorStats::rebin_to(int new_log2) {
+  YQ_CHECK(has_width_ && new_log2 >= width_log2_) << "rebin_to: cannot shrink the bin width";
+  const int shift = new_log2 - width_log2_;
+  if (shift == 0) return;
+  // Bin j at width 2^k holds |x| in [j 2^k, (j+1) 2^k); at width 2^(k+s) that interval lies
+  // inside bin j >> s (the intervals nest because widths are powers of two).
+  std::vector<int64_t> out(hist_.size(), 0);
+  for (size_t j = 0; j < hist_.size(); ++j) {
+    if (hist_[j] != 0) out[shift >= 63 ? 0 : (j >> shift)] += hist_[j];
+  }
+  hist_ = std::move(out);
+  width_log2_ = new_log2;
+}
+
+void TensorStats::grow_to_cover(float abs_max) {
+  if (!(abs_max > 0.f)) return;  // zeros fit in bin 0 at any width
+  const int k = width_log2_for(abs_max, num_bins());
+  if (!has_width_) {
+    // Only zeros so far: they stay in bin 0.
+    has_width_ = true;
+    width_log2_ = k;
+  } else if (k > width_log2_) {
+    rebin_to(k);
+  }
+}
+
+void TensorStats::observe(std::span<const float> values) {
+  // Pass 1: range of this batch, so the histogram grows at most once per call.
+  float lo = std::numeric_limits<float>::infinity(), hi = -std::numeric_limits<float>::infinity();
+  int64_t finite = 0;
+  for (float v : values) {
+    if (!std::isfinite(v)) continue;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    ++finite;
+  }
+  nonfinite_ += static_cast<int64_t>(values.size()) - finite;
+  if (finite == 0) return;
+  min_ = std::min(min_, lo);
+  max_ = std::max(max_, hi);
+  count_ += finite;
+  grow_to_cover(std::max(std::fabs(lo), std::fabs(hi)));
+  // Pass 2: bin. Without a width every finite value is 0 and goes to bin 0.
+  if (!has_width_) {
+    hist_[0] += finite;
+    return;
+  }
+  for (float v : values) {
+    if (!std::isfinite(v)) continue;
+    ++hist_[static_cast<size_t>(bin_of(std::fabs(v), width_log2_))];
+  }
+}
+
+Status TensorStats::merge(const TensorStats& other) {
+  if (other.num_bins() != num_bins()) {
+    return invalid_argument("TensorStats::merge: num_bins differ (" + std::to_string(num_bins()) + " vs " +
+                            std::to_string(other.num_bins()) + ")");
+  }
+  if (other.count_ == 0) {
+    nonfinite_ += other.nonfinite_;
+    return ok_status();
+  }
+  // Bring both histograms to the larger width; re-binning is exact (see the header).
+  TensorStats theirs = other;
+  if (other.has_width_) grow_to_cover(other.abs_max());
+  if (has_width_) {
+    if (!theirs.has_width_) {
+      theirs.has_width_ = true;
+      theirs.width_log2_ = width_log2_;
+    }
+    theirs.rebin_to(width_log2_);
+  }
+  for (size_t j = 0; j < hist_.size(); ++j) hist_[j] += theirs.hist_[j];
+  count_ += other.count_;
+  nonfinite_ += other.nonfinite_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  return ok_status();
+}
+
+std::string TensorStats::to_json() const {
+  nlohmann::ordered_json j;
+  j["version"] = kStatsVersion;
+  j["num_bins"] = num_bins();
+  j["count"] = count_;
+  j["nonfinite"] = nonfinite_;
+  j["min"] = count_ > 0 ? nlohmann::ordered_json(json_float(min_)) : nlohmann::ordered_json(nullptr);
+  j["max"] = count_ > 0 ? nlohmann::ordered_json(json_float(max_)) : nlohmann::ordered_json(nullptr);
+  j["bin_width_log2"] = has_width_ ? nlohmann::ordered_json(width_log2_) : nlohmann::ordered_json(nullptr);
+  j["hist"] = hist_;
+  return j.dump();
+}
+
+namespace {
+
+Status field_error(const std::string& field, const std::string& expected, const nlohmann::json& found) {
+  return invalid_argument("tensor stats: field '" + field + "': expected " + expected + ", found " +
+                          (found.is_discarded() ? std::string("nothing") : found.dump()));
+}
+
+// Reads an integer field in [lo, hi].
+Expected<int64_t> get_int(const nlohmann::json& j, const char* field, int64_t lo, int64_t hi) {
+  if (!j.contains(field)) return field_error(field, "an integer", nlohmann::json(nlohmann::json::value_t::discarded));
+  const auto& v = j.at(field);
+  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+    return field_error(field, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", v);
+  }
+  return v.get<int64_t>();
+}
+
+Expected<float> get_finite_float(const nlohmann::json& j, const char* field) {
+  const auto& v = j.at(field);
+  if (!v.is_number()) return field_error(field, "a number", v);
+  const double d = v.get<double>();
+  const float f = static_cast<float>(d);
+  if (!std::isfinite(f)) return field_error(field, "a finite float", v);
+  return f;
+}
+
+}  // namespace
+
+Expected<TensorStats> TensorStats::from_json(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalid_argument("tensor stats: not valid JSON");
+  if (!j.is_object()) return invalid_argument("tensor stats: expected a JSON object, found " + std::string(j.type_name()));
+  YQ_ASSIGN_OR_RETURN(int64_t version, get_int(j, "version", 0, std::numeric_limits<int32_t>::max()));
+  if (version != kStatsVersion) {
+    return unsupported("tensor stats: version " + std::to_string(version) + ", this build reads version " +
+                       std::to_string(kStatsVersion));
+  }
+  YQ_ASSIGN_OR_RETURN(int64_t num_bins, get_int(j, "num_bins", 2, kMaxBins));
+  if (num_bins % 2 != 0) return field_error("num_bins", "an even number", j.at("num_bins"));
+  TensorStats s(static_cast<int>(num_bins));
+  YQ_ASSIGN_OR_RETURN(s.count_, get_int(j, "count", 0, std::numeric_limits<int64_t>::max()));
+  YQ_ASSIGN_OR_RETURN(s.nonfinite_, get_int(j, "nonfinite", 0, std::numeric_limits<int64_t>::max()));
+  for (const char* f : {"min", "max", "bin_width_log2", "hist"}) {
+    if (!j.contains(f)) return field_error(f, "a value", nlohmann::json(nlohmann::json::value_t::discarded));
+  }
+  if (s.count_ > 0) {
+    YQ_ASSIGN_OR_RETURN(s.min_, get_finite_float(j, "min"));
+    YQ_ASSIGN_OR_RETURN(s.max_, get_finite_float(j, "max"));
+    if (s.min_ > s.max_) return field_error("min", "min <= max (" + j.at("max").dump() + ")", j.at("min"));
+  } else if (!j.at("min").is_null() || !j.at("max").is_null()) {
+    return field_error("min", "null (count is 0)", j.at("min"));
+  }
+  if (j.at("bin_width_log2").is_null()) {
+    s.has_width_ = false;
+  } else {
+    YQ_ASSIGN_OR_RETURN(int64_t k, get_int(j, "bin_width_log2", kMinWidthLog2, kMaxWidthLog2));
+    s.has_width_ = true;
+    s.width_log2_ = static_cast<int>(k);
+  }
+  const auto& h = j.at("hist");
+  if (!h.is_array() || static_cast<int64_t>(h.size()) != num_bins) {
+    return field_error("hist", "an array of " + std::to_string(num_bins) + " counts",
+                       nlohmann::json(h.is_array() ? std::to_string(h.size()) + " entries" : h.type_name()));
+  }
+  int64_t total = 0;
+  int64_t last_nonempty = -1;
+  for (size_t b = 0; b < h.size(); ++b) {
+    if (!h[b].is_number_integer() || h[b].get<int64_t>() < 0) {
+      return field_error("hist[" + std::to_string(b) + "]", "a non-negative integer", h[b]);
+    }
+    s.hist_[b] = h[b].get<int64_t>();
+    if (s.hist_[b] > std::numeric_limits<int64_t>::max() - total) return field_error("hist", "counts that fit int64", h[b]);
+    total += s.hist_[b];
+    if (s.hist_[b] > 0) last_nonempty = static_cast<int64_t>(b);
+  }
+  if (total != s.count_) {
+    return field_error("hist", "counts summing to count = " + std::to_string(s.count_), nlohmann::json(total));
+  }
+  // The width must be the one observe() would have chosen, and abs_max must sit in the last
+  // non-empty bin; otherwise merging this file would not be exact.
+  const float amax = s.abs_max();
+  if (amax > 0.f) {
+    if (!s.has_width_ || s.width_log2_ != width_log2_for(amax, s.num_bins())) {
+      return field_error("bin_width_log2", "the smallest k with abs_max < num_bins * 2^k = " +
+                                               std::to_string(width_log2_for(amax, s.num_bins())),
+                         j.at("bin_width_log2"));
+    }
+    if (bin_of(amax, s.width_log2_) != last_nonempty) {
+      return field_error("hist", "last non-empty bin " + std::to_string(bin_of(amax, s.width_log2_)) +
+                                     " (the bin of abs_max)", nlohmann::json(last_nonempty));
+    }
+  } else if (s.has_width_) {
+    return field_error("bin_width_log2", "null (no non-zero value observed)", j.at("bin_width_log2"));
+  }
+  return s;
+}
+
+}  // namespace yq::quant
