@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "quant/policy.h"
+
+#include <algorithm>
+#include <numeric>
+#include <optional>
+
+#include "quant/qmath.h"
+
+namespace yq::quant {
+
+namespace {
+
+// Union-find over value ids: groups of values that must share one QParams.
+class ValueGroups {
+ public:
+  explicit ValueGroups(size_t n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0); }
+  ir::ValueId find(ir::ValueId v) {
+    while (parent_[v] != v) {
+      parent_[v] = parent_[parent_[v]];
+      v = parent_[v];
+    }
+    return v;
+  }
+  // The smaller id becomes the root, so the result does not depend on union order.
+  void unite(ir::ValueId a, ir::ValueId b) {
+    a = find(a);
+    b = find(b);
+    if (a == b) return;
+    if (b < a) std::swap(a, b);
+    parent_[b] = a;
+  }
+
+ private:
+  std::vector<ir::ValueId> parent_;
+};
+
+bool is_compute(const QuantPolicy& p, const ir::Node& n) { return p.compute_ops.count(n.op_type) != 0; }
+
+// Resize preserves the scale only when it copies input elements (nearest); linear/cubic
+// interpolation creates values between grid points, which is fine in float but is not the
+// "carry the input's QParams" case.
+bool is_scale_preserving(const QuantPolicy& p, const ir::Node& n) {
+  if (!p.scale_preserving_ops.count(n.op_type)) return false;
+  if (n.op_type == "Resize") return n.attrs.get_string("mode", "nearest") == "nearest";
+  return true;
+}
+
+// The data inputs a scale-preserving node ties to its outputs: every input of a Concat, input 0
+// of the others (shape/axes/roi/scales inputs are not data).
+std::vector<ir::ValueId> tied_inputs(const ir::Node& n) {
+  if (n.op_type == "Concat") return n.inputs();
+  return {n.input(0)};
+}
+
+// Head decode: non-compute nodes with no path to a compute node. Computed in reverse
+// topological order: a node reaches compute if some consumer of its outputs is compute or does.
+std::set<ir::NodeId> find_head_nodes(const ir::Graph& g, const QuantPolicy& p) {
+  std::vector<char> reaches(g.node_capacity(), 0);
+  const std::vector<ir::NodeId> order = g.topo_order();
+  std::set<ir::NodeId> head;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const ir::Node& n = g.node(*it);
+    bool r = false;
+    for (ir::ValueId out : n.outputs()) {
+      if (out == ir::kNoValue) continue;
+      for (ir::NodeId c : g.value(out).consumers()) {
+        if (is_compute(p, g.node(c)) || reaches[c]) r = true;
+      }
+    }
+    reaches[*it] = r;
+    if (!r && !is_compute(p, n)) head.insert(*it);
+  }
+  return head;
+}
+
+}  // namespace
+
+Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& policy) {
+  std::set<std::string> names;
+  for (ir::NodeId id : g.live_nodes()) names.insert(g.node(id).name);
+  for (const std::string& k : policy.keep_float) {
+    if (!names.count(k)) return invalid_argument("keep_float: no node named '" + k + "' in the graph");
+  }
+
+  QuantPlan plan;
+  plan.asymmetric_u8 = policy.asymmetric_u8;
+  if (policy.keep_head_float) plan.head_nodes = find_head_nodes(g, policy);
+
+  ValueGroups groups(g.value_capacity());
+  std::vector<char> read_quantized(g.value_capacity(), 0);
+  std::set<ir::ValueId> weight_seen;
+
+  for (ir::NodeId id : g.live_nodes()) {
+    const ir::Node& n = g.node(id);
+    if (policy.keep_float.count(n.name)) continue;
+    if (is_compute(policy, n)) {
+      const ir::ValueId x = n.input(0);
+      const ir::ValueId w = n.input(1);
+      const ir::Value* wv = w == ir::kNoValue ? nullptr : &g.value(w);
+      // A weight computed at run time cannot be quantized per channel ahead of time: the node
+      // stays float (it declines rather than fails, like a pass precondition).
+      if (x == ir::kNoValue || wv == nullptr || !wv->is_constant() || wv->constant->dtype() != DType::kF32 ||
+          wv->constant->rank() < 2) {
+        continue;
+      }
+      plan.compute_nodes.push_back(id);
+      read_quantized[x] = 1;
+      if (n.op_type == "FusedConv" && n.input(3) != ir::kNoValue) read_quantized[n.input(3)] = 1;
+      if (weight_seen.insert(w).second) {
+        const bool transposed = n.op_type == "ConvTranspose";
+        plan.weights.push_back({w, transposed ? 1 : 0});
+      }
+      continue;
+    }
+    if (plan.head_nodes.count(id) || !is_scale_preserving(policy, n)) continue;
+    const ir::ValueId anchor = n.output(0);
+    if (anchor == ir::kNoValue) continue;
+    for (ir::ValueId in : tied_inputs(n)) {
+      if (in != ir::kNoValue) groups.unite(anchor, in);
+    }
+    for (ir::ValueId out : n.outputs()) {
+      if (out != ir::kNoValue) groups.unite(anchor, out);
+    }
+  }
+
+  // A group is quantized when any member is read quantized by a compute node.
+  std::map<ir::ValueId, std::vector<ir::ValueId>> members;
+  for (size_t v = 0; v < g.value_capacity(); ++v) {
+    const ir::ValueId id = static_cast<ir::ValueId>(v);
+    if (!g.value(id).alive() || g.value(id).dtype != DType::kF32) continue;
+    members[groups.find(id)].push_back(id);
+  }
+  std::set<ir::ValueId> quantized_roots;
+  for (size_t v = 0; v < g.value_capacity(); ++v) {
+    if (read_quantized[v]) quantized_roots.insert(groups.find(static_cast<ir::ValueId>(v)));
+  }
+  for (ir::ValueId root : quantized_roots) {  // std::set: ascending root = ascending first member
+    if (members[root].empty()) continue;
+    plan.groups.push_back(members[root]);
+    plan.activations.insert(plan.activations.end(), members[root].begin(), members[root].end());
+  }
+  std::sort(plan.activations.begin(), plan.activations.end());
+  std::sort(plan.weights.begin(), plan.weights.end(),
+            [](const WeightPlan& a, const WeightPlan& b) { return a.value < b.value; });
+  return plan;
+}
+
+Status apply_quantization(ir::Graph& g, const QuantPlan& plan, const std::map<ir::ValueId, TensorStats>& stats,
+                          const CalibOptions& opts) {
+  CalibOptions act_opts = opts;
+  if (plan.asymmetric_u8) act_opts.symmetric = false;
+  for (const auto& group : plan.groups) {
+    std::optional<TensorStats> merged;
+    for (ir::ValueId v : group) {
+      auto it = stats.find(v);
+      if (it == stats.end()) {
+        return invalid_argument("apply_quantization: no statistics for value '" + g.value(v).name + "'");
+      }
+      if (!merged) {
+        merged = it->second;
+      } else {
+        YQ_RETURN_IF_ERROR(merged->merge(it->second).with_context("value '" + g.value(v).name + "'"));
+      }
+    }
+    if (!merged) continue;
+    auto qp = calibrate_activation(*merged, act_opts);
+    if (!qp.ok()) return qp.status().with_context("value '" + g.value(group.front()).name + "'");
+    for (ir::ValueId v : group) g.value(v).qparams = *qp;
+  }
+  for (const WeightPlan& w : plan.weights) {
+    ir::Value& v = g.value(w.value);
+    if (!v.is_constant()) return invalid_argument("apply_quantization: weight '" + v.name + "' is not a constant");
+    ir::QParams qp = per_channel_weight_qparams(*v.constant, w.axis);
+    YQ_RETURN_IF_ERROR(qp.validate().with_context("weight '" + v.name + "'"));
+    v.qparams = std::move(qp);
+  }
+  return ok_status();
+}
+
+}  // namespace yq::quant

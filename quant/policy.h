@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// The detector-aware quantization policy: which values of a (BN-folded, fused) graph get QParams,
+// following ir/quantized_ir.md ("Where qparams go").
+//
+// Selecting is kept apart from rewriting (ORT qdq_selectors style):
+//   plan_quantization()  reads the graph and returns a QuantPlan (what to calibrate, which values
+//                        must share one QParams, which weights to quantize per channel);
+//   apply_quantization() turns gathered statistics into QParams and sets Value::qparams.
+//
+// Rules (a node is "quantized" when its op type is in compute_ops and its name is not in
+// keep_float, and its weight is a constant f32 tensor):
+//  * the activation input X (input 0) of every quantized compute node, and its residual R
+//    (FusedConv input 3), are read quantized; its weight (input 1) is quantized per output channel
+//    (axis 0; ConvTranspose's weight [Cin, Cout/g, kh, kw] on axis 1); the bias stays f32;
+//  * scale-preserving nodes (MaxPool, Resize with mode "nearest", Slice, Split, Reshape, Flatten,
+//    Transpose, Squeeze, Unsqueeze, Concat) tie their data input and outputs into one group that
+//    shares one QParams (a Concat ties all of its inputs and its output);
+//  * a group gets QParams when some member is read quantized by a quantized compute node; so a
+//    compute node's output is quantized exactly when, after propagation, some consumer reads it
+//    quantized;
+//  * the head decode is every non-compute node from which no path reaches a compute op (it lies
+//    after the last compute op on all paths to the outputs). With keep_head_float its nodes tie
+//    nothing, so the values they read and write stay float (YOLOX's final Concat, score sigmoids).
+// keep_float limits: keep_float only stops a node from asking for quantized inputs; a value it
+// reads that another quantized node also reads still carries QParams (one representation: every
+// consumer of a Value with qparams reads its fake-quantized form).
+//
+// Errors: a keep_float name that matches no live node is kInvalidArgument naming it (a typo must
+// not silently quantize the layer); apply_quantization without statistics for a planned value is
+// kInvalidArgument naming the value.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "ir/graph.h"
+#include "quant/calibrator.h"
+#include "quant/tensor_stats.h"
+
+namespace yq::quant {
+
+struct QuantPolicy {
+  std::set<std::string> compute_ops = {"Conv", "FusedConv", "ConvTranspose"};
+  std::set<std::string> scale_preserving_ops = {"MaxPool", "Resize",  "Slice",     "Split",     "Reshape",
+                                                "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat"};
+  bool keep_head_float = true;
+  std::set<std::string> keep_float;  // node names left in float (sensitivity analysis fills it)
+  bool asymmetric_u8 = false;        // activations as asymmetric u8 over [min, max] instead of symmetric i8
+};
+
+struct WeightPlan {
+  ir::ValueId value = ir::kNoValue;  // a constant f32 weight
+  int axis = 0;                      // per-channel axis (output channels)
+};
+
+struct QuantPlan {
+  // Activation groups: every member of a group gets the same QParams. Members sorted by id, groups
+  // sorted by their first member, so the plan is deterministic.
+  std::vector<std::vector<ir::ValueId>> groups;
+  std::vector<ir::ValueId> activations;  // all group members, sorted: the values to calibrate
+  std::vector<WeightPlan> weights;       // sorted by value id
+  std::vector<ir::NodeId> compute_nodes; // the quantized compute nodes, in id order
+  std::set<ir::NodeId> head_nodes;       // head decode nodes kept float (empty unless keep_head_float)
+  bool asymmetric_u8 = false;
+};
+
+Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& policy);
+
+// Per group: merges the members' statistics (so the range covers all of them), calibrates once
+// and sets the same QParams on every member; per-channel weight QParams via qmath. With
+// plan.asymmetric_u8 the activations are calibrated with symmetric = false.
+Status apply_quantization(ir::Graph& g, const QuantPlan& plan, const std::map<ir::ValueId, TensorStats>& stats,
+                          const CalibOptions& opts);
+
+}  // namespace yq::quant

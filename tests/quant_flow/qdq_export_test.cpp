@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+// unfuse_for_export, upgrade_opset and the QDQ exporter on small graphs built in code: structure,
+// numerical equivalence on the reference kernels, determinism, and (when the tools are present)
+// the ONNX checker and ONNX Runtime against yoloq's reference kernels on the same QDQ graph.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/npy.h"
+#include "ir/onnx/onnx_import.h"
+#include "ir/passes/pattern_utils.h"
+#include "ir/passes/unfuse_for_export.h"
+#include "ir/passes/upgrade_opset.h"
+#include "quant/policy.h"
+#include "quant/qdq_export.h"
+#include "tests/ir_passes/pass_test_util.h"
+#include "tests/quant_flow/qdq_test_util.h"
+
+namespace yq::quant {
+namespace {
+
+using ir::NodeId;
+using ir::ValueId;
+using ir::testing::count_ops;
+using ir::testing::GraphBuilder;
+
+// x -> FusedConv(act [, residual x]) -> y -> Conv -> out
+struct FusedGraph {
+  GraphBuilder b{11};
+  ValueId x, y, out;
+  NodeId fused;
+  FusedGraph(const std::string& act, float alpha = 0.f, float beta = 0.f, bool residual = false) {
+    x = b.input("x", {1, 4, 6, 6});
+    y = b.conv(x, 4, 3, 1, 1);
+    fused = b.last;
+    ir::make_fused_conv(b.g, fused);
+    ir::Node& n = b.g.node(fused);
+    n.attrs.set("activation", act);
+    n.attrs.set("activation_alpha", alpha);
+    n.attrs.set("activation_beta", beta);
+    if (residual) b.g.set_node_input(fused, ir::kFusedConvResidualInput, x);
+    out = b.conv(y, 2, 1);
+    b.output(out);
+    b.g.opsets[""] = 13;
+  }
+};
+
+void quantize_with_synthetic_stats(ir::Graph& g) {
+  auto plan = plan_quantization(g, QuantPolicy{});
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  std::map<ValueId, TensorStats> stats;
+  for (ValueId v : plan->activations) stats[v].observe(std::vector<float>{-3.f, 0.5f, 4.f});
+  CalibOptions o;
+  o.method = CalibMethod::kMinMax;
+  ASSERT_TRUE(apply_quantization(g, *plan, stats, o).ok());
+}
+
+const ir::Node* only_consumer(const ir::Graph& g, ValueId v) {
+  const auto& c = g.value(v).consumers();
+  return c.size() == 1 ? &g.node(c[0]) : nullptr;
+}
+
+struct ActCase {
+  const char* act;
+  float alpha, beta;
+  bool residual;
+};
+
+class Unfuse : public ::testing::TestWithParam<ActCase> {};
+
+TEST_P(Unfuse, MatchesTheFusedConvOnTheReferenceKernels) {
+  const ActCase& c = GetParam();
+  FusedGraph t(c.act, c.alpha, c.beta, c.residual);
+  ir::Graph after = t.b.g;
+  ir::UnfuseForExport pass;
+  auto n = ir::run_pass_once(after, pass);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(count_ops(after, "FusedConv"), 0);
+  EXPECT_EQ(count_ops(after, "Conv"), 2);
+  EXPECT_EQ(count_ops(after, "Add"), c.residual ? 1 : 0);
+  ASSERT_TRUE(after.verify().ok()) << after.verify().message();
+  EXPECT_EQ(after.node(t.fused).name, t.b.g.node(t.fused).name);
+  YQ_REQUIRE_REF_KERNELS();
+  ir::testing::expect_same_outputs(t.b.g, after, 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Activations, Unfuse,
+                         ::testing::Values(ActCase{"", 0, 0, false}, ActCase{"relu", 0, 0, true},
+                                           ActCase{"leaky_relu", 0.1f, 0, false}, ActCase{"sigmoid", 0, 0, false},
+                                           ActCase{"silu", 0, 0, true}, ActCase{"hardswish", 1.f / 6, 0.5f, false},
+                                           ActCase{"hardsigmoid", 0.2f, 0.5f, false}, ActCase{"clip", 0.f, 6.f, false},
+                                           ActCase{"tanh", 0, 0, false}),
+                         [](const ::testing::TestParamInfo<ActCase>& p) {
+                           std::string n = p.param.act[0] ? p.param.act : "none";
+                           return n + (p.param.residual ? "_residual" : "");
+                         });
+
+TEST(QdqExport, SiluFusedConvExportsAsConvSigmoidMulThenQdq) {
+  FusedGraph t("silu");
+  quantize_with_synthetic_stats(t.b.g);
+  ASSERT_TRUE(t.b.g.value(t.y).qparams.has_value());  // read quantized by the second conv
+  auto q = build_qdq_graph(t.b.g);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  const ir::Graph& g = *q;
+  const ir::Node& conv = g.node(t.fused);
+  EXPECT_EQ(conv.op_type, "Conv");
+  // conv output is read by the Sigmoid and the Mul, not by a QuantizeLinear.
+  ASSERT_EQ(g.value(conv.output(0)).consumers().size(), 2u);
+  for (NodeId c : g.value(conv.output(0)).consumers()) EXPECT_NE(g.node(c).op_type, "QuantizeLinear");
+  const ir::Node* sig = nullptr;
+  for (NodeId c : g.value(conv.output(0)).consumers()) {
+    if (g.node(c).op_type == "Sigmoid") sig = &g.node(c);
+  }
+  ASSERT_NE(sig, nullptr);
+  const ir::Node* mul = only_consumer(g, sig->output(0));  // no Q/DQ between Sigmoid and Mul
+  ASSERT_NE(mul, nullptr);
+  EXPECT_EQ(mul->op_type, "Mul");
+  EXPECT_EQ(mul->output(0), t.y);
+  const ir::Node* qn = only_consumer(g, t.y);
+  ASSERT_NE(qn, nullptr);
+  EXPECT_EQ(qn->op_type, "QuantizeLinear");
+  const ir::Node* dq = only_consumer(g, qn->output(0));
+  ASSERT_NE(dq, nullptr);
+  EXPECT_EQ(dq->op_type, "DequantizeLinear");
+  EXPECT_EQ(only_consumer(g, dq->output(0))->op_type, "Conv");
+  // Weights: int8 initializer -> DequantizeLinear(axis 0) -> Conv.
+  const ir::Node* wdq = g.producer_of(conv.input(1));
+  ASSERT_NE(wdq, nullptr);
+  EXPECT_EQ(wdq->op_type, "DequantizeLinear");
+  EXPECT_EQ(wdq->attrs.get_int("axis", -1), 0);
+  EXPECT_EQ(g.value(wdq->input(0)).dtype, DType::kI8);
+  EXPECT_EQ(g.value(wdq->input(1)).constant->numel(), 4);
+  // The graph output had no qparams: still plain float from the last Conv.
+  EXPECT_EQ(g.producer_of(t.out)->op_type, "Conv");
+  for (size_t i = 0; i < g.value_capacity(); ++i) EXPECT_FALSE(g.value(static_cast<ValueId>(i)).qparams.has_value());
+  EXPECT_EQ(g.opsets.at(""), 13);
+  EXPECT_EQ(g.opsets.count("yq"), 0u);
+}
+
+TEST(QdqExport, DeterministicAndRoundTripsThroughTheImporter) {
+  FusedGraph t("silu", 0, 0, true);
+  quantize_with_synthetic_stats(t.b.g);
+  auto a = export_qdq_onnx(t.b.g);
+  auto b = export_qdq_onnx(t.b.g);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  auto back = ir::import_onnx_bytes(*a, "qdq");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(count_ops(*back, "QuantizeLinear"), 2);    // x and y
+  EXPECT_EQ(count_ops(*back, "DequantizeLinear"), 4);  // x, y and two weights
+}
+
+TEST(QdqExport, CheckerAndOnnxRuntimeAgreeWithTheReferenceKernels) {
+  FusedGraph t("hardswish", 1.f / 6, 0.5f, true);
+  quantize_with_synthetic_stats(t.b.g);
+  auto qg = build_qdq_graph(t.b.g);
+  ASSERT_TRUE(qg.ok()) << qg.status().message();
+  const std::filesystem::path tmp =
+      std::filesystem::temp_directory_path() / ("yq_qdq_small_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  const std::string model = (tmp / "small_qdq.onnx").string();
+  ASSERT_TRUE(export_qdq_onnx_file(t.b.g, model).ok());
+  YQ_REQUIRE_ONNX_CHECKER();
+  EXPECT_TRUE(testing::onnx_checker_passes(model));
+  YQ_REQUIRE_ORT();
+  YQ_REQUIRE_REF_KERNELS();
+  GraphBuilder rnd(5);
+  const Tensor in = rnd.random({1, 4, 6, 6}, -3.f, 3.f);
+  const std::string in_npy = (tmp / "in.npy").string();
+  ASSERT_TRUE(save_npy(in_npy, in).ok());
+  ASSERT_TRUE(testing::run_ort(model, in_npy, (tmp / "ort").string()));
+  auto ort = load_npy((tmp / "ort" / (t.b.g.value(t.out).name + ".npy")).string());
+  ASSERT_TRUE(ort.ok()) << ort.status().message();
+  auto ref = ir::testing::run_reference(*qg, {in});
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  // Same QDQ graph, two implementations: both dequantize to the same floats, so only float
+  // summation order differs.
+  EXPECT_TRUE(ir::testing::all_close(*ort, (*ref)[0], 1e-4));
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(UpgradeOpset, AttributesBecomeInputsAndSoftmaxKeepsItsMeaning) {
+  GraphBuilder b(2);
+  const ValueId x = b.input("x", {2, 3, 4});
+  ir::Attributes sm;
+  sm.set("axis", int64_t{1});
+  sm.set("yq_opset_lt13", int64_t{1});
+  const ValueId s = b.node("Softmax", {x}, {}, sm);
+  const NodeId softmax = b.last;
+  ir::Attributes last_axis;
+  last_axis.set("axis", int64_t{2});
+  last_axis.set("yq_opset_lt13", int64_t{1});
+  const ValueId s2 = b.node("Softmax", {s}, {}, last_axis);
+  const NodeId softmax2 = b.last;
+  ir::Attributes un;
+  un.set("axes", std::vector<int64_t>{0});
+  const ValueId u = b.node("Unsqueeze", {s2}, {1, 2, 3, 4}, un);
+  ir::Attributes sq;
+  sq.set("axes", std::vector<int64_t>{0});
+  const ValueId q = b.node("Squeeze", {u}, {2, 3, 4}, sq);
+  ir::Attributes sp;
+  sp.set("axis", int64_t{1});
+  sp.set("split", std::vector<int64_t>{1, 2});
+  const ValueId p0 = b.g.add_value("p0", DType::kF32, {2, 1, 4}, true);
+  const ValueId p1 = b.g.add_value("p1", DType::kF32, {2, 2, 4}, true);
+  const NodeId split = b.g.add_node("Split", "split", {q}, {p0, p1}, sp);
+  b.output(p0);
+  b.output(p1);
+  b.g.opsets[""] = 11;
+  ir::Graph after = b.g;
+  ASSERT_TRUE(ir::upgrade_opset_to_13(after).ok());
+  EXPECT_EQ(after.opsets.at(""), 13);
+  ASSERT_TRUE(after.verify().ok()) << after.verify().message();
+  EXPECT_FALSE(after.node(split).attrs.has("split"));
+  ASSERT_NE(after.node(split).input(1), ir::kNoValue);
+  EXPECT_EQ(after.value(after.node(split).input(1)).constant->to_int64_vector(), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(count_ops(after, "Reshape"), 2);  // softmax over a middle axis: reshape, softmax, reshape
+  EXPECT_EQ(after.node(softmax).attrs.get_int("axis", 0), 1);
+  EXPECT_FALSE(after.node(softmax).attrs.has("yq_opset_lt13"));
+  EXPECT_EQ(after.node(softmax2).attrs.get_int("axis", 0), -1);
+  (void)u;
+  YQ_REQUIRE_REF_KERNELS();
+  ir::testing::expect_same_outputs(b.g, after, 1e-6);
+
+  ir::Graph old = b.g;
+  old.opsets[""] = 10;
+  EXPECT_EQ(ir::upgrade_opset_to_13(old).code(), StatusCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace yq::quant
