@@ -5,7 +5,7 @@
 
 namespace yq {
 
-void set_num_threads(int n);  // n <= 0: all cores
+void set_num_threads(int n);  // n <= 0: OMP_NUM_THREADS if set, else all cores
 int num_threads();
 
 }  // namespace yq

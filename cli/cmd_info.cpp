@@ -13,7 +13,14 @@ namespace {
 
 struct InfoArgs {
   ModelOptions model;
+  bool compiled = false;
 };
+
+// Conversions the planner inserted: where the compiled graph leaves its preferred layout or
+// leaves/re-enters int8.
+bool is_conversion(const runtime::KernelInfo& k) {
+  return k.op == "Reorder" || k.op == "Quantize" || k.op == "Dequantize" || k.op == "Requantize" || k.op == "FakeQuant";
+}
 
 nlohmann::json values_json(const ir::Graph& g, const std::vector<ir::ValueId>& ids) {
   nlohmann::json arr = nlohmann::json::array();
@@ -50,7 +57,18 @@ int run_info(const InfoArgs& a) {
                     {"ref_kernels", es.ref_kernels},
                     {"reorders", es.reorders},
                     {"peak_activation_bytes", es.peak_activation_bytes},
-                    {"weight_bytes", es.weight_bytes}};
+                    {"weight_bytes", es.weight_bytes},
+                    {"int8_kernels", es.int8_kernels},
+                    {"quantize_ops", es.quantize_ops},
+                    {"dequantize_ops", es.dequantize_ops},
+                    {"requantize_ops", es.requantize_ops}};
+  if (a.compiled) {
+    nlohmann::json kernels = nlohmann::json::array();
+    for (const auto& k : es.kernels) {
+      kernels.push_back({{"node", k.node}, {"op", k.op}, {"impl", k.impl}, {"conversion", is_conversion(k)}});
+    }
+    j["compiled"] = kernels;
+  }
   if (a.model.json) {
     print_json(j);
     return 0;
@@ -70,7 +88,17 @@ int run_info(const InfoArgs& a) {
   for (const auto& [op, n] : optimized.op_histogram) std::printf("%s %d  ", op.c_str(), n);
   std::printf("\nengine      %d oneDNN kernels, %d reference kernels, %d reorders, peak activations %.2f MiB, weights %.2f MiB\n",
               es.onednn_kernels, es.ref_kernels, es.reorders, es.peak_activation_bytes / 1048576.0, es.weight_bytes / 1048576.0);
+  if (es.int8_kernels > 0 || es.quantize_ops > 0) {
+    std::printf("int8        %d int8 kernels, %d quantize, %d dequantize, %d requantize\n", es.int8_kernels,
+                es.quantize_ops, es.dequantize_ops, es.requantize_ops);
+  }
   std::printf("unsupported none\n");
+  if (a.compiled) {
+    std::printf("compiled graph (conversions marked *):\n");
+    for (const auto& k : es.kernels) {
+      std::printf("  %s %-12s %-40s %s\n", is_conversion(k) ? "*" : " ", k.op.c_str(), k.impl.c_str(), k.node.c_str());
+    }
+  }
   return 0;
 }
 
@@ -80,6 +108,7 @@ Runner add_info_command(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* cmd = app.add_subcommand("info", "describe a model: inputs, outputs, ops, parameters, GFLOPs");
   args->model.add_to(*cmd);
+  cmd->add_flag("--compiled", args->compiled, "list every planned kernel and the reorders/(de|re)quantizations left");
   return [args] { return run_info(*args); };
 }
 

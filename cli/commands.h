@@ -15,5 +15,8 @@ Runner add_run_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
 Runner add_val_command(CLI::App& app);
 Runner add_detect_command(CLI::App& app);
+Runner add_quantize_command(CLI::App& app);
+Runner add_compare_command(CLI::App& app);
+Runner add_sensitivity_command(CLI::App& app);
 
 }  // namespace yq::cli

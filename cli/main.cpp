@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
       {"bench", yq::cli::add_bench_command(app)},
       {"val", yq::cli::add_val_command(app)},
       {"detect", yq::cli::add_detect_command(app)},
+      {"quantize", yq::cli::add_quantize_command(app)},
+      {"compare", yq::cli::add_compare_command(app)},
+      {"sensitivity", yq::cli::add_sensitivity_command(app)},
   };
   try {
     app.parse(argc, argv);

@@ -11,7 +11,10 @@
 #include <map>
 
 #include "base/threads.h"
+#include "quant/qmath.h"
 #include "runtime/kernels/fp32/onednn_kernel.h"
+#include "runtime/kernels/fp32/plain_kernels.h"
+#include "runtime/kernels/int8/int8_kernels.h"
 #include "runtime/kernels/ref/ref_kernels.h"
 #include "runtime/memory_planner.h"
 
@@ -29,8 +32,9 @@ struct Slot {
   ir::ValueId value = ir::kNoValue;
   DType dtype = DType::kF32;
   Shape shape;
-  memory::desc desc;  // f32 values only; zero otherwise
+  memory::desc desc;  // f32 values (stored f32, s8 or u8); zero for other dtypes
   bool plain = true;
+  float scale = 0.f;  // int8 storage: real value = q * scale; 0 for f32
   size_t bytes = 0;
   int group = -1;                   // -1: a constant, not in the arena
   const Tensor* constant = nullptr;
@@ -45,7 +49,10 @@ struct Group {
   size_t offset = 0;
 };
 
-enum class StepKind { kDnnl, kReorder, kRef };
+enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant };
+
+// How the engine stores a (non-constant, f32) value that carries qparams.
+enum class VStore : uint8_t { kF32, kInt8, kFakeQuant };
 
 struct StepArg {
   int arg;
@@ -64,8 +71,11 @@ struct Step {
   dnnl::primitive prim;
   std::vector<memory> mems;  // keeps the bound memories alive
   std::vector<dnnl_exec_arg_t> c_args;
-  // residual copy into dst before a sum post-op (-1: none)
+  float scale = 1.f;  // kReorder: output scale (quantize 1/s, dequantize s, requantize s_in/s_out)
+  const ir::QParams* fq = nullptr;  // kFakeQuant
+  // residual copy into dst before a sum post-op (-1: none); pre_scale < 0: from the slot scales
   int pre_src = -1, pre_dst = -1;
+  float pre_scale = -1.f;
   dnnl::primitive pre_prim;
   std::vector<dnnl_exec_arg_t> pre_c_args;
   // reference kernel
@@ -109,6 +119,10 @@ struct Engine::Impl {
   std::vector<DType> in_dtypes, out_dtypes;
   std::vector<OutputPlan> outputs;
   std::map<std::string, OutputPlan> kept;
+  // INT8 planning (see the "INT8" block below): per ValueId.
+  std::vector<VStore> vstore;
+  std::vector<float> vscale;
+  std::vector<DType> vqdtype;
   Tensor arena, scratch;
   EngineStats stats;
   bool ran = false;
@@ -118,7 +132,7 @@ struct Engine::Impl {
     return static_cast<int>(groups.size()) - 1;
   }
 
-  int add_slot(ir::ValueId v, const memory::desc& desc, int group) {
+  int add_slot(ir::ValueId v, const memory::desc& desc, int group, float scale = 0.f) {
     const ir::Value& val = graph.value(v);
     Slot s;
     s.value = v;
@@ -126,8 +140,10 @@ struct Engine::Impl {
     s.shape = val.shape;
     if (val.dtype == DType::kF32) {
       s.desc = desc.is_zero() ? fp32::plain_desc(val.shape) : desc;
-      s.plain = fp32::is_plain(s.desc);
+      s.dtype = dtype_of(s.desc);
+      s.plain = is_plain_any(s.desc);
       s.bytes = s.desc.get_size();
+      s.scale = s.dtype == DType::kF32 ? 0.f : scale;
     } else {
       s.bytes = static_cast<size_t>(shape_numel(val.shape)) * dtype_size(val.dtype);
     }
@@ -151,10 +167,23 @@ struct Engine::Impl {
     return s;
   }
 
-  static bool compatible(const Slot& s, const memory::desc& want) {
-    if (s.dtype != DType::kF32) return true;  // non-f32 values are always plain
+  static DType dtype_of(const memory::desc& d) {
+    switch (d.data_type()) {
+      case memory::data_type::s8: return DType::kI8;
+      case memory::data_type::u8: return DType::kU8;
+      default: return DType::kF32;
+    }
+  }
+  static bool is_plain_any(const memory::desc& d) {
+    return !d.is_zero() && d == int8::plain_desc(d.dims(), d.data_type());
+  }
+
+  // `scale`: 0 for real-valued f32, else the int8 scale wanted.
+  static bool compatible(const Slot& s, const memory::desc& want, float scale = 0.f) {
+    if (s.desc.is_zero()) return true;  // values that are not f32 in the IR are always plain
+    if (s.desc.data_type() != want.data_type() || s.scale != scale) return false;
     if (s.desc == want) return true;
-    return s.plain && fp32::is_plain(want) && s.bytes == want.get_size();
+    return s.plain && is_plain_any(want) && s.bytes == want.get_size();
   }
 
   int add_info(std::string node, std::string op, std::string impl) {
@@ -162,22 +191,48 @@ struct Engine::Impl {
     return static_cast<int>(stats.kernels.size()) - 1;
   }
 
-  // A slot holding v in layout `want`, inserting (and caching) a reorder step when needed.
-  int slot_as(ir::ValueId v, const memory::desc& want) {
+  // A slot holding v in layout (and data type) `want`, inserting (and caching) a reorder step
+  // when needed. `scale` is 0 for real f32 values, or the scale of the int8 values wanted: an int8
+  // value read as f32 is dequantized, an f32 value read as int8 quantized, int8 at another scale
+  // requantized (each counted in stats).
+  int slot_as(ir::ValueId v, const memory::desc& want, float scale = 0.f) {
     int n = native_slot(v);
-    if (compatible(slots[n], want)) return n;
+    if (compatible(slots[n], want, scale)) return n;
     for (int a : alts[v])
-      if (compatible(slots[a], want)) return a;
-    int g = add_group();
-    int s = add_slot(v, want, g);
+      if (compatible(slots[a], want, scale)) return a;
+    int s = add_convert_step(n, v, want, scale);
     alts[v].push_back(s);
+    return s;
+  }
+
+  // Appends a reorder from slot `from` (of v) into a new slot of layout `want` holding v at int8
+  // scale `scale` (0: real f32).
+  int add_convert_step(int from, ir::ValueId v, const memory::desc& want, float scale) {
+    int g = add_group();
+    int s = add_slot(v, want, g, scale);
     Step st;
     st.kind = StepKind::kReorder;
-    st.reads = {n};
+    st.reads = {from};
     st.writes = {s};
-    st.info = add_info("reorder:" + graph.value(v).name, "Reorder", "onednn:reorder");
+    const float fs = slots[from].dtype == DType::kF32 ? 1.f : slots[from].scale;
+    const float ts = slots[s].dtype == DType::kF32 ? 1.f : slots[s].scale;
+    st.scale = fs / ts;
+    const std::string& name = graph.value(v).name;
+    const bool from_int = slots[from].dtype != DType::kF32, to_int = slots[s].dtype != DType::kF32;
+    if (from_int && !to_int) {
+      st.info = add_info("dequantize:" + name, "Dequantize", "onednn:reorder");
+      ++stats.dequantize_ops;
+    } else if (!from_int && to_int) {
+      st.info = add_info("quantize:" + name, "Quantize", "onednn:reorder");
+      ++stats.quantize_ops;
+    } else if (from_int && to_int && slots[from].scale != slots[s].scale) {
+      st.info = add_info("requantize:" + name, "Requantize", "onednn:reorder");
+      ++stats.requantize_ops;
+    } else {
+      st.info = add_info("reorder:" + name, "Reorder", "onednn:reorder");
+      ++stats.reorders;
+    }
     steps.push_back(std::move(st));
-    ++stats.reorders;
     return s;
   }
 
@@ -188,7 +243,23 @@ struct Engine::Impl {
   }
 
   Expected<bool> try_onednn(const ir::Node& n, int pos);
+  // INT8 (definitions in the "INT8" block below).
+  Status init_quant();
+  bool is_int8(ir::ValueId v) const { return v != ir::kNoValue && vstore[v] == VStore::kInt8; }
+  bool same_int8(ir::ValueId a, ir::ValueId b) const {
+    return is_int8(a) && is_int8(b) && vscale[a] == vscale[b] && vqdtype[a] == vqdtype[b];
+  }
+  memory::data_type int8_dt(ir::ValueId v) const {
+    return vqdtype[v] == DType::kU8 ? memory::data_type::u8 : memory::data_type::s8;
+  }
+  Status finish_output(ir::ValueId o);
+  Expected<bool> try_int8(const ir::Node& n, int pos);
+  Expected<bool> try_int8_conv(const ir::Node& n, int pos);
+  bool try_int8_data_movement(const ir::Node& n);
+  void emit_int8_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk, const std::vector<float>& in_scales,
+                      float out_scale, int pos, float pre_scale);
   Status plan_ref(const ir::Node& n);
+  bool inputs_plain(const ir::Node& n);
   bool try_alias(const ir::Node& n);
   Status plan(const ir::Graph& g);
   Status plan_output(ir::ValueId v, OutputPlan* out);
@@ -206,7 +277,9 @@ Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
   for (size_t i = 0; i < n.inputs().size(); ++i) {
     ir::ValueId v = n.input(i);
     if (v == ir::kNoValue || graph.value(v).dtype != DType::kF32) continue;
-    in[i] = graph.value(v).is_constant() ? fp32::plain_desc(graph.value(v).shape) : slots[native_slot(v)].desc;
+    // An int8-stored value is offered in its layout as f32: slot_as dequantizes it.
+    in[i] = graph.value(v).is_constant() ? fp32::plain_desc(graph.value(v).shape)
+                                          : int8::with_data_type(slots[native_slot(v)].desc, memory::data_type::f32);
   }
   std::unique_ptr<fp32::DnnlKernel> dk;
   try {
@@ -261,6 +334,8 @@ Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
   st.info = add_info(n.name, n.op_type, impl);
   st.dk = std::move(dk);
   steps.push_back(std::move(st));
+  for (ir::ValueId o : n.outputs())
+    if (o != ir::kNoValue) YQ_RETURN_IF_ERROR(finish_output(o));
   return true;
 }
 
@@ -273,14 +348,39 @@ bool Engine::Impl::try_alias(const ir::Node& n) {
   const ir::Value& vi = graph.value(in);
   const ir::Value& vo = graph.value(out);
   if (vi.dtype != vo.dtype || shape_numel(vi.shape) != shape_numel(vo.shape)) return false;
+  // A fake-quantized output is rounded in place: only safe over an input already rounded the same way.
+  if (vstore[out] == VStore::kFakeQuant &&
+      !(vstore[in] == VStore::kFakeQuant && vi.qparams->scales == vo.qparams->scales &&
+        vi.qparams->zero_points == vo.qparams->zero_points && vi.qparams->axis < 0 && vo.qparams->axis < 0))
+    return false;
+  if (same_int8(in, out)) {
+    // int8 in, int8 out at the same scale: a view of the plain int8 bytes.
+    int s = slot_as(in, int8::plain_desc(vi.shape, int8_dt(in)), vscale[in]);
+    native[out] = add_slot(out, int8::plain_desc(vo.shape, int8_dt(out)), slots[s].group, vscale[out]);
+    ++stats.int8_kernels;
+    add_info(n.name, n.op_type, "alias:int8");
+    return true;
+  }
   int s = plain_slot(in);
   native[out] = add_slot(out, memory::desc(), slots[s].group);
   add_info(n.name, n.op_type, "alias");
+  if (vstore[out] == VStore::kInt8) (void)finish_output(out);  // quantizes a plain f32 view: cannot fail
+  return true;
+}
+
+// True when every f32 activation input of n already sits in a plain (row-major) slot.
+bool Engine::Impl::inputs_plain(const ir::Node& n) {
+  for (ir::ValueId v : n.inputs()) {
+    if (v == ir::kNoValue || graph.value(v).is_constant() || graph.value(v).dtype != DType::kF32) continue;
+    if (!slots[native_slot(v)].plain) return false;
+  }
   return true;
 }
 
 Status Engine::Impl::plan_ref(const ir::Node& n) {
-  runtime::ref::RefKernelFn fn = runtime::ref::find_ref_kernel(n.op_type);
+  // The fast plain-layout kernel when there is one, except on the reference path (the oracle).
+  const runtime::ref::RefKernelFn plain_fn = opts.use_onednn ? fp32::find_plain_kernel(n.op_type) : nullptr;
+  runtime::ref::RefKernelFn fn = plain_fn ? plain_fn : runtime::ref::find_ref_kernel(n.op_type);
   if (!fn) return unsupported(node_label(n) + ": no kernel for op '" + n.op_type + "' (neither oneDNN nor reference)");
   Step st;
   st.kind = StepKind::kRef;
@@ -305,8 +405,9 @@ Status Engine::Impl::plan_ref(const ir::Node& n) {
     st.writes.push_back(s);
   }
   ++stats.ref_kernels;
-  st.info = add_info(n.name, n.op_type, "ref:" + n.op_type);
+  st.info = add_info(n.name, n.op_type, (plain_fn ? "plain:" : "ref:") + n.op_type);
   steps.push_back(std::move(st));
+  for (ir::ValueId o : n.outputs()) YQ_RETURN_IF_ERROR(finish_output(o));
   return ok_status();
 }
 
@@ -321,7 +422,14 @@ Status Engine::Impl::plan_output(ir::ValueId v, OutputPlan* out) {
   out->slot = native[v];
   const Slot& s = slots[out->slot];
   groups[s.group].pinned = true;
-  if (s.dtype == DType::kF32 && !s.plain) {
+  if (s.dtype != val.dtype) {
+    // An int8-stored value leaves the engine as f32: dequantize on exit.
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(0, {s.scale});
+    out->to_plain =
+        dnnl::reorder(dnnl::reorder::primitive_desc(eng, s.desc, eng, fp32::plain_desc(s.shape), attr));
+    ++stats.dequantize_ops;
+  } else if (s.dtype == DType::kF32 && !s.plain) {
     out->to_plain = dnnl::reorder(dnnl::reorder::primitive_desc(eng, s.desc, eng, fp32::plain_desc(s.shape)));
     ++stats.reorders;
   }
@@ -331,6 +439,7 @@ Status Engine::Impl::plan_output(ir::ValueId v, OutputPlan* out) {
 Status Engine::Impl::plan(const ir::Graph& g) {
   graph = g;
   const size_t nv = graph.value_capacity();
+  YQ_RETURN_IF_ERROR(init_quant());
   native.assign(nv, -1);
   alts.assign(nv, {});
   ir_last.assign(nv, -1);
@@ -371,10 +480,19 @@ Status Engine::Impl::plan(const ir::Graph& g) {
     in_shapes.push_back(val.shape);
     in_dtypes.push_back(val.dtype);
   }
+  // Inputs with qparams: quantize (or fake-quantize) on entry; input_slots keep the f32 slot.
+  for (ir::ValueId v : graph.inputs()) YQ_RETURN_IF_ERROR(finish_output(v));
 
   for (size_t pos = 0; pos < order.size(); ++pos) {
     const ir::Node& n = graph.node(order[pos]);
     if (opts.use_onednn) {
+      YQ_ASSIGN_OR_RETURN(bool int8_done, try_int8(n, static_cast<int>(pos)));
+      if (int8_done) continue;
+      // Some ops run faster on the plain kernel than on oneDNN when their inputs are already plain.
+      if (fp32::plain_preferred_over_onednn(n.op_type) && inputs_plain(n)) {
+        YQ_RETURN_IF_ERROR(plan_ref(n));
+        continue;
+      }
       YQ_ASSIGN_OR_RETURN(bool done, try_onednn(n, static_cast<int>(pos)));
       if (done) continue;
     }
@@ -394,7 +512,13 @@ Status Engine::Impl::plan(const ir::Graph& g) {
     OutputPlan p;
     YQ_RETURN_IF_ERROR(plan_output(v, &p));
     // Kept values are converted after run(), so they do not count as per-run reorders.
-    if (p.to_plain) --stats.reorders;
+    if (p.to_plain) {
+      if (p.slot >= 0 && slots[p.slot].dtype != graph.value(v).dtype) {
+        --stats.dequantize_ops;
+      } else {
+        --stats.reorders;
+      }
+    }
     kept[graph.value(v).name] = p;
   }
 
@@ -439,7 +563,9 @@ void Engine::Impl::bind() {
     if (st.kind == StepKind::kReorder) {
       memory src = mem(slots[st.reads[0]].desc, st.reads[0]);
       memory dst = mem(slots[st.writes[0]].desc, st.writes[0]);
-      st.prim = dnnl::reorder(src, dst);
+      dnnl::primitive_attr attr;
+      if (st.scale != 1.f) attr.set_output_scales(0, {st.scale});
+      st.prim = dnnl::reorder(dnnl::reorder::primitive_desc(src, dst, attr));
       st.mems = {src, dst};
       st.c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
     } else if (st.kind == StepKind::kDnnl) {
@@ -456,11 +582,22 @@ void Engine::Impl::bind() {
       if (st.pre_src >= 0) {
         memory src = mem(slots[st.pre_src].desc, st.pre_src);
         memory dst = mem(slots[st.pre_dst].desc, st.pre_dst);
-        st.pre_prim = dnnl::reorder(src, dst);
+        // R into dst: an int8 R read by an f32 dst is dequantized on the way (pre_scale < 0).
+        float sc = st.pre_scale;
+        if (sc < 0) {
+          const Slot& a = slots[st.pre_src];
+          const Slot& b = slots[st.pre_dst];
+          sc = (a.dtype == DType::kF32 ? 1.f : a.scale) / (b.dtype == DType::kF32 ? 1.f : b.scale);
+        }
+        dnnl::primitive_attr attr;
+        if (sc != 1.f) attr.set_output_scales(0, {sc});
+        st.pre_prim = dnnl::reorder(dnnl::reorder::primitive_desc(src, dst, attr));
         st.mems.push_back(src);
         st.mems.push_back(dst);
         st.pre_c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
       }
+    } else if (st.kind == StepKind::kFakeQuant) {
+      // nothing to bind: execute_step wraps the slot
     } else {
       st.ref_in_t.reserve(st.ref_in.size());
       for (size_t i = 0; i < st.ref_in.size(); ++i) {
@@ -502,6 +639,15 @@ Status Engine::Impl::execute_step(Step& st) {
       Status s = st.fn(*st.node, st.ref_in_p, st.ref_out_t);
       return s.ok() ? s : s.with_context(node_label(*st.node));
     }
+    case StepKind::kFakeQuant: {
+      // Per-tensor params round every element alike, so a blocked layout (padding included) is
+      // rounded as one flat array; per-channel params are only planned on plain slots.
+      const Slot& sl = slots[st.writes[0]];
+      Tensor t = sl.plain ? Tensor::wrap(sl.ptr, DType::kF32, sl.shape)
+                          : Tensor::wrap(sl.ptr, DType::kF32, {static_cast<int64_t>(sl.bytes / sizeof(float))});
+      quant::fake_quantize_inplace(t, *st.fq);
+      return ok_status();
+    }
   }
   return ok_status();
 }
@@ -512,7 +658,7 @@ Status Engine::Impl::to_plain(const OutputPlan& p, Tensor* out) const {
     return ok_status();
   }
   const Slot& s = slots[p.slot];
-  *out = Tensor::empty(s.dtype, s.shape);
+  *out = Tensor::empty(graph.value(p.value).dtype, s.shape);
   if (!p.to_plain) {
     std::memcpy(out->raw(), s.ptr, out->nbytes());
     return ok_status();
@@ -522,6 +668,246 @@ Status Engine::Impl::to_plain(const OutputPlan& p, Tensor* out) const {
   dnnl_status_t rc = dnnl_primitive_execute(p.to_plain.get(), strm.get(), 2, args);
   if (rc != dnnl_success) return internal_error("reorder of '" + graph.value(p.value).name + "' to plain failed");
   return ok_status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// INT8 planning. A value with qparams (ir/quantized_ir.md) is read by every consumer as
+// fake_quant(v). The planner realises that in one of three ways (VStore):
+//  * kInt8: stored as s8/u8 (per-tensor, zero point 0, the dtype's full range, use_onednn). An
+//    int8 kernel writes it directly; an f32 producer writes a private f32 slot followed by a
+//    quantize reorder (round half to even, saturate); f32 readers get a dequantize reorder.
+//  * kFakeQuant: kept f32 and rounded in place right after it is produced (the reference path,
+//    and int8-unfriendly params such as per-channel activations or u8 with a zero point).
+//  * constants: fake-quantized once here, so every kernel (f32 or int8) reads the same values.
+// ---------------------------------------------------------------------------------------------
+
+Status Engine::Impl::init_quant() {
+  const size_t nv = graph.value_capacity();
+  vstore.assign(nv, VStore::kF32);
+  vscale.assign(nv, 0.f);
+  vqdtype.assign(nv, DType::kF32);
+  for (size_t i = 0; i < nv; ++i) {
+    ir::Value& v = graph.value(static_cast<ir::ValueId>(i));
+    if (!v.alive() || !v.qparams) continue;
+    const ir::QParams& qp = *v.qparams;
+    const std::string what = "value '" + v.name + "'";
+    if (v.dtype != DType::kF32)
+      return invalid_argument(what + " has qparams but dtype " + dtype_name(v.dtype) + "; expected f32");
+    if (Status st = qp.validate(); !st.ok()) return st.with_context(what);
+    if (qp.per_channel() && (qp.axis >= static_cast<int>(v.shape.size()) ||
+                             static_cast<int64_t>(qp.scales.size()) != v.shape[qp.axis]))
+      return invalid_argument(what + ": per-channel qparams with " + std::to_string(qp.scales.size()) +
+                              " scales along axis " + std::to_string(qp.axis) + " do not fit shape " +
+                              shape_str(v.shape));
+    if (v.is_constant()) {
+      // The graph copy shares tensor storage with the caller's graph: round a private copy.
+      Tensor t = v.constant->clone();
+      quant::fake_quantize_inplace(t, qp);
+      v.constant = std::move(t);
+      continue;
+    }
+    const bool full_range = qp.dtype == DType::kI8 ? (qp.qmin == -128 && qp.qmax == 127) : (qp.qmin == 0 && qp.qmax == 255);
+    if (opts.use_onednn && !qp.per_channel() && qp.zero_points[0] == 0 && full_range) {
+      vstore[i] = VStore::kInt8;
+      vscale[i] = qp.scales[0];
+      vqdtype[i] = qp.dtype;
+    } else {
+      vstore[i] = VStore::kFakeQuant;
+    }
+  }
+  return ok_status();
+}
+
+Status Engine::Impl::finish_output(ir::ValueId o) {
+  if (o == ir::kNoValue || native[o] < 0) return ok_status();
+  const int n = native[o];
+  if (vstore[o] == VStore::kInt8 && slots[n].dtype == DType::kF32) {
+    native[o] = add_convert_step(n, o, int8::with_data_type(slots[n].desc, int8_dt(o)), vscale[o]);
+  } else if (vstore[o] == VStore::kFakeQuant) {
+    const ir::Value& val = graph.value(o);
+    if (val.qparams->per_channel() && !slots[n].plain)
+      return unsupported("value '" + val.name + "': per-channel qparams on an activation in a blocked layout");
+    Step st;
+    st.kind = StepKind::kFakeQuant;
+    st.reads = {n};
+    st.writes = {n};
+    st.fq = &*val.qparams;
+    st.info = add_info("fake_quant:" + val.name, "FakeQuant", "fake_quant");
+    steps.push_back(std::move(st));
+  }
+  return ok_status();
+}
+
+void Engine::Impl::emit_int8_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk,
+                                  const std::vector<float>& in_scales, float out_scale, int pos, float pre_scale) {
+  Step st;
+  st.kind = StepKind::kDnnl;
+  st.node = &n;
+  for (auto [arg, idx] : dk->input_args) {
+    int s = slot_as(n.input(idx), dk->input_descs[idx], in_scales[idx]);
+    st.args.push_back({arg, s, dk->input_descs[idx]});
+    st.reads.push_back(s);
+  }
+  int out_group = -1;
+  if (dk->sum_input >= 0) {
+    // As in try_onednn: dst must hold R (here R's int8 values for an int8 dst) when the primitive
+    // starts; in place over R when nothing reads R later and it already has dst's layout and type.
+    ir::ValueId r = n.input(dk->sum_input);
+    int rs = native_slot(r);
+    const memory::desc& dst_desc = dk->output_descs[0];
+    bool alias = slots[rs].group >= 0 && slots[rs].desc == dst_desc && !groups[slots[rs].group].pinned &&
+                 groups[slots[rs].group].ir_last == pos;
+    for (const StepArg& a : st.args)
+      if (slots[a.slot].group == slots[rs].group) alias = false;
+    if (alias) {
+      out_group = slots[rs].group;
+    } else {
+      st.pre_src = rs;
+      st.pre_scale = pre_scale;
+      if (!(slots[rs].desc == dst_desc)) ++stats.reorders;
+    }
+    st.reads.push_back(rs);
+  }
+  for (auto [arg, idx] : dk->output_args) {
+    ir::ValueId o = n.output(idx);
+    int g = (idx == 0 && out_group >= 0) ? out_group : add_group();
+    int s = add_slot(o, dk->output_descs[idx], g, out_scale);
+    native[o] = s;
+    st.args.push_back({arg, s, dk->output_descs[idx]});
+    st.writes.push_back(s);
+    if (idx == 0 && dk->sum_input >= 0 && st.pre_src >= 0) st.pre_dst = s;
+  }
+  stats.weight_bytes += dk->weight_bytes;
+  ++stats.onednn_kernels;
+  ++stats.int8_kernels;
+  std::string impl = dk->impl;
+  if (dk->sum_input >= 0) impl += st.pre_src >= 0 ? "+sum:copy" : "+sum:inplace";
+  st.info = add_info(n.name, n.op_type, impl);
+  st.dk = std::move(dk);
+  steps.push_back(std::move(st));
+}
+
+Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
+  const ir::ValueId x = n.input(0), w = n.input(1), y = n.output(0);
+  if (!is_int8(x) || w == ir::kNoValue || !graph.value(w).is_constant() || !graph.value(w).qparams) return false;
+  int8::ConvQuant q;
+  q.src_dt = int8_dt(x);
+  q.src_scale = vscale[x];
+  const ir::ValueId r = n.op_type == "FusedConv" ? n.input(3) : ir::kNoValue;
+  // An int8 dst sums R's int8 values, so R must be int8 of the same type; otherwise compute f32
+  // (R read as real values) and quantize afterwards.
+  const bool int_dst = is_int8(y) && (r == ir::kNoValue || (is_int8(r) && vqdtype[r] == vqdtype[y]));
+  if (int_dst) {
+    q.dst_dt = int8_dt(y);
+    q.dst_scale = vscale[y];
+  }
+  if (r != ir::kNoValue) {
+    const Slot& rs = slots[native_slot(r)];
+    q.sum_scale = int_dst ? vscale[r] : 1.f;
+    q.res_desc = int_dst ? rs.desc : int8::with_data_type(rs.desc, memory::data_type::f32);
+  }
+  std::unique_ptr<fp32::DnnlKernel> dk;
+  try {
+    auto made = int8::make_int8_conv(graph, n, q, slots[native_slot(x)].desc, eng);
+    if (!made.ok()) return made.status().with_context(node_label(n));
+    dk = std::move(made).value();
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (!dk) return false;
+  std::vector<float> in_scales(n.inputs().size(), 0.f);
+  in_scales[0] = vscale[x];
+  // int8 dst: copy R's integers unchanged (the sum post-op scales them by s_R); f32 dst: from the
+  // slot scales (dequantizes an int8 R).
+  emit_int8_step(n, std::move(dk), in_scales, int_dst ? vscale[y] : 0.f, pos, int_dst ? 1.f : -1.f);
+  YQ_RETURN_IF_ERROR(finish_output(y));
+  return true;
+}
+
+// Ops that only move bytes: the reference kernels run them on int8 data unchanged.
+bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
+  static const char* const kOps[] = {"Slice", "Split", "Transpose", "Gather"};
+  if (std::find(std::begin(kOps), std::end(kOps), n.op_type) == std::end(kOps)) return false;
+  const ir::ValueId x = n.input(0);
+  if (!is_int8(x) || n.outputs().empty()) return false;
+  for (ir::ValueId o : n.outputs())
+    if (o == ir::kNoValue || !same_int8(x, o)) return false;
+  runtime::ref::RefKernelFn fn = runtime::ref::find_ref_kernel(n.op_type);
+  if (!fn) return false;
+  Step st;
+  st.kind = StepKind::kRef;
+  st.node = &n;
+  st.fn = fn;
+  for (size_t i = 0; i < n.inputs().size(); ++i) {
+    ir::ValueId v = n.input(i);
+    if (v == ir::kNoValue) {
+      st.ref_in.push_back(-1);
+    } else if (graph.value(v).is_constant()) {
+      st.ref_in.push_back(-2);
+    } else {
+      int s = i == 0 ? slot_as(v, int8::plain_desc(graph.value(v).shape, int8_dt(v)), vscale[v]) : plain_slot(v);
+      st.ref_in.push_back(s);
+      st.reads.push_back(s);
+    }
+  }
+  for (ir::ValueId o : n.outputs()) {
+    int s = add_slot(o, int8::plain_desc(graph.value(o).shape, int8_dt(o)), add_group(), vscale[o]);
+    native[o] = s;
+    st.ref_out.push_back(s);
+    st.writes.push_back(s);
+  }
+  ++stats.ref_kernels;
+  ++stats.int8_kernels;
+  st.info = add_info(n.name, n.op_type, "int8:ref:" + n.op_type);
+  steps.push_back(std::move(st));
+  return true;
+}
+
+Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
+  if (!n.domain.empty() && n.domain != "yq") return false;
+  if (n.op_type == "Conv" || n.op_type == "FusedConv") return try_int8_conv(n, pos);
+  const bool pool = n.op_type == "MaxPool", resize = n.op_type == "Resize", concat = n.op_type == "Concat";
+  if (!pool && !resize && !concat) return try_int8_data_movement(n);
+  if (n.outputs().size() != 1) return false;
+  const ir::ValueId y = n.output(0);
+  if (!is_int8(y)) return false;
+  std::unique_ptr<fp32::DnnlKernel> dk;
+  std::vector<float> in_scales(n.inputs().size(), 0.f);
+  try {
+    Expected<std::unique_ptr<fp32::DnnlKernel>> made = std::unique_ptr<fp32::DnnlKernel>();
+    if (pool || resize) {
+      const ir::ValueId x = n.input(0);
+      if (!same_int8(x, y)) return false;
+      in_scales[0] = vscale[x];
+      const memory::desc& src = slots[native_slot(x)].desc;
+      made = pool ? int8::make_int8_maxpool(graph, n, src, eng) : int8::make_int8_resize(graph, n, src, eng);
+    } else {
+      // Every input is read at the output's scale: an input quantized differently is requantized
+      // (an f32 one quantized), counted in stats. Worth it only when one input already matches.
+      std::vector<memory::desc> srcs(n.inputs().size());
+      bool any_shared = false;
+      for (size_t i = 0; i < n.inputs().size(); ++i) {
+        const ir::ValueId v = n.input(i);
+        if (v == ir::kNoValue || graph.value(v).is_constant()) return false;
+        in_scales[i] = vscale[y];
+        if (same_int8(v, y)) {
+          srcs[i] = slots[native_slot(v)].desc;
+          any_shared = true;
+        } else {
+          srcs[i] = int8::plain_desc(graph.value(v).shape, int8_dt(y));
+        }
+      }
+      if (!any_shared) return false;
+      made = int8::make_int8_concat(graph, n, srcs, eng);
+    }
+    if (!made.ok()) return made.status().with_context(node_label(n));
+    dk = std::move(made).value();
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (!dk) return false;
+  emit_int8_step(n, std::move(dk), in_scales, vscale[y], pos, 1.f);
+  return true;
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

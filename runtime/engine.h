@@ -24,6 +24,12 @@
 
 namespace yq::runtime {
 
+// Quantized graphs (values with qparams, ir/quantized_ir.md): with use_onednn = false every value
+// with qparams is fake-quantized (quant/qmath.h) right after it is produced, and constants once at
+// create: the oracle. With use_onednn = true, values with per-tensor, zero-point-0, full-range
+// i8/u8 qparams are stored as int8 and Conv/FusedConv (constant weight with symmetric int8
+// qparams), MaxPool, nearest Resize, Concat and the data-movement ops run on them in int8; other
+// values with qparams are fake-quantized in f32. Graph inputs and outputs stay f32 at the API.
 struct EngineOptions {
   int threads = 0;                        // 0: all cores
   bool use_onednn = true;                 // false: every op on the reference kernels (the oracle path)
@@ -34,7 +40,9 @@ struct EngineOptions {
 struct KernelInfo {
   std::string node;  // node name, or "reorder:<value>" for a planner-inserted reorder
   std::string op;    // op type, "Reorder" for inserted reorders
-  // "onednn:conv(<oneDNN impl>)", "ref:Reshape", "alias" (zero-copy view), "onednn:reorder"; a FusedConv
+  // "onednn:conv(<oneDNN impl>)", "ref:Reshape", "alias" (zero-copy view), "onednn:reorder",
+  // "onednn:conv_int8(...)", "int8:ref:Slice", "fake_quant"; op "Quantize"/"Dequantize"/"Requantize"/
+  // "FakeQuant" for planner-inserted conversions (node "quantize:<value>", ...); a FusedConv
   // residual adds "+sum:inplace" (dst written over R) or "+sum:copy" (R copied into dst first).
   std::string impl;
   double total_ms = 0;  // accumulated over runs when profiling
@@ -48,6 +56,15 @@ struct EngineStats {
                                      // blocked graph outputs converted to plain
   int onednn_kernels = 0;            // nodes on a oneDNN primitive
   int ref_kernels = 0;               // nodes on a reference kernel (zero-copy aliases not counted)
+  // INT8 (graphs with qparams, use_onednn): nodes on an int8 kernel (oneDNN int8 conv/pool/resize/
+  // concat, or a bytewise data-movement kernel on int8 values); planner-inserted conversions:
+  // f32 -> int8 (graph inputs, outputs of f32 kernels), int8 -> f32 (inputs of f32 kernels, graph
+  // outputs), int8 -> int8 at another scale (a Concat input whose scale differs). int8_kernels
+  // also counts in onednn_kernels or ref_kernels (zero-copy int8 aliases only here).
+  int int8_kernels = 0;
+  int quantize_ops = 0;
+  int dequantize_ops = 0;
+  int requantize_ops = 0;
   std::vector<KernelInfo> kernels;   // in execution order
 };
 

@@ -24,8 +24,10 @@ void add_pool_schemas(SchemaMap& m);
 void add_tensor_schemas(SchemaMap& m);
 // Resize, Upsample.
 void add_resize_schemas(SchemaMap& m);
+// QuantizeLinear, DequantizeLinear (only until absorb_qdq turns them into qparams).
+void add_qdq_schemas(SchemaMap& m);
 
 inline constexpr AddSchemasFn kOpFamilies[] = {&add_elementwise_schemas, &add_conv_schemas, &add_pool_schemas,
-                                               &add_tensor_schemas, &add_resize_schemas};
+                                               &add_tensor_schemas, &add_resize_schemas, &add_qdq_schemas};
 
 }  // namespace yq::ir

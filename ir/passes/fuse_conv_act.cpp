@@ -119,7 +119,8 @@ std::optional<ActMatch> match_gated(const Graph& g, NodeId id) {
     }
     if (!only_consumer_is(g, s, id)) continue;
     const Node* conv = fusable_producer(g, x);
-    if (conv == nullptr) continue;
+    // x disappears into the FusedConv: a fake-quantized x would be lost.
+    if (conv == nullptr || has_qparams(g, x)) continue;
     // x is read by exactly the gate and the Mul, once each.
     const auto& xc = g.value(x).consumers();
     if (xc.size() != 2 || !((xc[0] == gate->id && xc[1] == id) || (xc[0] == id && xc[1] == gate->id))) continue;

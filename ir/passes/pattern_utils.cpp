@@ -6,8 +6,10 @@ namespace yq::ir {
 bool only_consumer_is(const Graph& g, ValueId v, NodeId consumer) {
   if (v == kNoValue) return false;
   const Value& val = g.value(v);
-  return val.consumers().size() == 1 && val.consumers()[0] == consumer && !g.is_graph_output(v);
+  return val.consumers().size() == 1 && val.consumers()[0] == consumer && !g.is_graph_output(v) && !val.qparams;
 }
+
+bool has_qparams(const Graph& g, ValueId v) { return v != kNoValue && g.value(v).qparams.has_value(); }
 
 const Tensor* constant_f32(const Graph& g, ValueId v) {
   if (v == kNoValue) return nullptr;
@@ -38,7 +40,7 @@ bool is_plain_fused_conv(const Node& n) {
 
 bool has_constant_conv_params(const Graph& g, const Node& conv) {
   const Tensor* w = constant_f32(g, conv.input(1));
-  if (w == nullptr || w->rank() != 4) return false;
+  if (w == nullptr || w->rank() != 4 || has_qparams(g, conv.input(1)) || has_qparams(g, conv.input(2))) return false;
   if (conv.input(2) == kNoValue) return true;
   const Tensor* b = constant_f32(g, conv.input(2));
   return b != nullptr && b->numel() == w->dim(0);

@@ -17,9 +17,14 @@ inline constexpr const char* kFusedConvOpType = "FusedConv";
 inline constexpr const char* kYqDomain = "yq";
 inline constexpr size_t kFusedConvResidualInput = 3;
 
-// True when `v` is read exactly once, by node `consumer`, and is not a graph output: the
-// precondition for folding the producer of `v` into `consumer` (nobody else sees `v`).
+// True when `v` is read exactly once, by node `consumer`, is not a graph output and carries no
+// qparams: the precondition for folding the producer of `v` into `consumer` (nobody else sees
+// `v`, and no consumer reads it fake-quantized, which a fusion would silently drop).
 bool only_consumer_is(const Graph& g, ValueId v, NodeId consumer);
+
+// True when `v` is a value with qparams (ir/quantized_ir.md). Passes that would eliminate such a
+// value, or rewrite a quantized weight, decline.
+bool has_qparams(const Graph& g, ValueId v);
 
 // The constant tensor held by `v` when it is an f32 constant; nullptr otherwise (also for kNoValue).
 const Tensor* constant_f32(const Graph& g, ValueId v);
@@ -38,6 +43,8 @@ bool has_residual(const Node& n);
 
 // A 2-d convolution whose weight (input 1) is a constant f32 [Co, Ci/group, kh, kw] tensor and
 // whose bias (input 2) is absent or a constant f32 [Co]: what the weight-folding passes require.
+// False when the weight or bias carries qparams: folding new values into a quantized weight
+// would change what the quantized model computes.
 bool has_constant_conv_params(const Graph& g, const Node& conv);
 
 // Turns `n` (a Conv or FusedConv) into a FusedConv in place, keeping its id, name, inputs and

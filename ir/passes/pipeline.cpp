@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "ir/passes/absorb_qdq.h"
 #include "ir/passes/eliminate_dead_nodes.h"
 #include "ir/passes/fold_batchnorm.h"
 #include "ir/passes/fold_constants.h"
@@ -20,6 +21,8 @@ namespace yq::ir {
 namespace {
 
 // The order matters:
+//  * absorb_qdq first: constant folding would evaluate DQ(initializer) and drop its scale, and a
+//    fusion across a Q/DQ pair would change the quantized semantics (ir/quantized_ir.md);
 //  * constants and dead code go first, so later matchers see the real dataflow;
 //  * fold_batchnorm before merge_repvgg_branches, whose branches must be plain Convs with bias;
 //  * merge_repvgg_branches before fuse_conv_add, which would otherwise take the 1x1 branch's Add
@@ -28,6 +31,7 @@ namespace {
 //    of `x + act(conv)` can fuse only once the activation is inside the conv.
 std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   std::vector<std::unique_ptr<Pass>> p;
+  p.push_back(std::make_unique<AbsorbQdq>());
   p.push_back(std::make_unique<FoldConstants>());
   p.push_back(std::make_unique<EliminateDeadNodes>());
   p.push_back(std::make_unique<RemoveIdentity>());

@@ -33,6 +33,8 @@ bool RemoveIdentity::match(const Graph& g, NodeId id) const {
   const ValueId x = n.input(0);
   const ValueId y = n.output(0);
   if (x == kNoValue || y == kNoValue) return false;
+  // A quantization point on either side would vanish with the node (ir/quantized_ir.md).
+  if (g.value(x).qparams || g.value(y).qparams) return false;
   if (!g.is_graph_output(y)) return true;
   return can_rename_into_output(g, x);
 }

@@ -19,6 +19,8 @@ using Ints = std::vector<int64_t>;
 
 TEST(OpSchema, EverySupportedOpHasAShapeFunction) {
   const char* kOps[] = {"Conv",
+                        "QuantizeLinear",
+                        "DequantizeLinear",
                         "ConvTranspose",
                         "BatchNormalization",
                         "Add",

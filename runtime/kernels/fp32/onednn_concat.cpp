@@ -28,6 +28,9 @@ Expected<std::unique_ptr<DnnlKernel>> make_concat(const ir::Graph& g, const ir::
   }
   if (srcs.empty()) return decline();
   dnnl::concat::primitive_desc pd(static_cast<int>(axis), srcs, eng, base_attr());
+  // oneDNN's reference concat (inputs in mixed layouts) is far slower than reordering the blocked
+  // inputs to plain and running the plain kernel (plain_kernels.h): decline.
+  if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) return decline();
   auto k = std::make_unique<DnnlKernel>();
   k->impl = std::string("onednn:concat(") + pd.impl_info_str() + ")";
   k->prim = dnnl::concat(pd);

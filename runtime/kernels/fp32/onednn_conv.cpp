@@ -125,8 +125,9 @@ Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::No
   const memory::desc& res_md = has_res && !in[3].is_zero() ? in[3] : dst_md;
   // Few input channels (the image, a Focus stem): oneDNN has direct kernels that read plain NCHW,
   // which beats reordering a large plain input into a blocked layout first. Keep the producer's
-  // plain layout when such a (non-reference) kernel exists.
-  const bool plain_src = ic / group < 16 && !in[0].is_zero() && is_plain(in[0]);
+  // plain layout when such a (non-reference) kernel exists. Not for grouped/depthwise convs: on a
+  // plain src oneDNN 2.6 only has gemm for them, far slower than a reorder plus a blocked kernel.
+  const bool plain_src = group == 1 && ic < 16 && !in[0].is_zero() && is_plain(in[0]);
   if (plain_src) try_pd(in[0], res_md);
   if (!pd && has_res) try_pd(src_md, res_md);
   if (!pd && plain_src && has_res) try_pd(in[0], dst_md);

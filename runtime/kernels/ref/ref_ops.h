@@ -62,6 +62,9 @@ YQ_DECLARE_REF(ref_gemm);
 // ref_resize.cpp
 YQ_DECLARE_REF(ref_resize);
 YQ_DECLARE_REF(ref_upsample);
+// ref_qdq.cpp
+YQ_DECLARE_REF(ref_quantize_linear);
+YQ_DECLARE_REF(ref_dequantize_linear);
 
 }  // namespace yq::runtime::ref
 
@@ -82,4 +85,5 @@ YQ_DECLARE_REF(ref_upsample);
       {"Slice", &ref_slice}, {"Gather", &ref_gather}, {"Expand", &ref_expand}, {"Pad", &ref_pad}, \
       {"Shape", &ref_shape}, {"ConstantOfShape", &ref_constant_of_shape}, {"Range", &ref_range}, \
       {"Constant", &ref_constant}, {"MatMul", &ref_matmul}, {"Gemm", &ref_gemm},                 \
-      {"Resize", &ref_resize}, {"Upsample", &ref_upsample},
+      {"Resize", &ref_resize}, {"Upsample", &ref_upsample},                                     \
+      {"QuantizeLinear", &ref_quantize_linear}, {"DequantizeLinear", &ref_dequantize_linear},

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: Apache-2.0
+// `yoloq quantize MODEL --calib DIR --out OUT.onnx [--val DIR]`: post-training INT8 quantization
+// with the detector-aware policy (quant/policy.h), then a report: FP32 vs INT8 latency, model
+// size, which compute layers stayed float and, with --val, FP32 vs INT8 COCO mAP.
+//
+// Artifacts, each written atomically: OUT.onnx (standard QDQ ONNX), OUT.ranges.json (per-tensor
+// ranges, diffable, loadable), OUT.trt.cache (TensorRT EntropyCalibration2 cache).
+//
+// Partial quantization: --keep-float NAME... keeps named layers float; --keep-float-top K
+// --sensitivity FILE.json keeps the K most sensitive layers of a `yoloq sensitivity` ranking float.
+// Accuracy budget: --max-drop D --val DIR picks the calibrator with the best mAP on the validation
+// subset (unless --method is given), ranks the layers (--sensitivity FILE, else a one-float SQNR
+// sweep on --images calibration images) and returns the fewest top-ranked layers to float that
+// keep the mAP drop within D (quant/auto_quant.h); the accuracy/latency curve of every tried step
+// is written as OUT.budget.md and OUT.budget.png.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "base/file_io.h"
+#include "base/log.h"
+#include "base/threads.h"
+#include "cli/commands.h"
+#include "cli/common_options.h"
+#include "detect/preprocess.h"
+#include "eval/detector_session.h"
+#include "quant/auto_quant.h"
+#include "quant/calibrate.h"
+#include "quant/policy.h"
+#include "quant/qdq_export.h"
+#include "quant/ranges_file.h"
+#include "quant/report_plot.h"
+#include "quant/sensitivity.h"
+#include "quant/trt_cache.h"
+
+namespace yq::cli {
+namespace {
+
+struct QuantizeArgs {
+  ModelOptions model;
+  std::string calib_dir;
+  int calib_images = 0;
+  std::string method = "entropy";
+  double percentile = 99.99;
+  std::string out;
+  std::string val_dir;
+  int val_images = 0;
+  std::vector<std::string> keep_float;
+  int keep_float_top = 0;
+  std::string sensitivity_file;
+  double max_drop = -1.0;  // < 0: no accuracy budget
+  int images = 8;          // sensitivity sweep images (auto mode without --sensitivity)
+  bool method_given = false;
+  bool asymmetric = false;
+  std::string family;
+  int threads = 0;
+  int bench_iters = 30;
+  int64_t trt_version = 8601;
+};
+
+double median_latency_ms(runtime::Engine& engine, const Tensor& input, int iters) {
+  std::vector<Tensor> outs;
+  for (int i = 0; i < 3; ++i) (void)engine.run({&input, 1}, &outs);
+  std::vector<double> ms;
+  for (int i = 0; i < iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)engine.run({&input, 1}, &outs);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(ms.begin(), ms.begin() + static_cast<long>(ms.size() / 2), ms.end());
+  return ms[ms.size() / 2];
+}
+
+// Compute nodes (Conv/FusedConv/ConvTranspose) whose activation input stayed float.
+std::vector<std::string> float_compute_layers(const ir::Graph& g, const quant::QuantPolicy& policy) {
+  std::vector<std::string> out;
+  for (ir::NodeId id : g.topo_order()) {
+    const ir::Node& n = g.node(id);
+    if (!policy.compute_ops.count(n.op_type)) continue;
+    if (!g.value(n.input(0)).qparams) out.push_back(n.name);
+  }
+  return out;
+}
+
+int run_quantize(const QuantizeArgs& a) {
+  std::string ranges_method;
+  set_num_threads(a.threads);
+  auto load_opts = a.model.to_load_options();
+  if (!load_opts.ok()) return report_error(load_opts.status());
+  auto method = quant::parse_calib_method(a.method);
+  if (!method.ok()) return report_error(method.status());
+  if (a.out.empty() || std::filesystem::path(a.out).extension() != ".onnx") {
+    return report_error(invalid_argument("--out must name an .onnx file, got '" + a.out + "'"));
+  }
+  auto images = quant::list_images(a.calib_dir);
+  if (!images.ok()) return report_error(images.status());
+
+  runtime::EngineOptions eo;
+  eo.threads = a.threads;
+  auto fp32 = eval::open_detector(a.model.model, *load_opts, eo, a.family);
+  if (!fp32.ok()) return report_error(fp32.status());
+
+  // Calibrate once for the base plan (user --keep-float only): its statistics cover every plan
+  // that keeps more layers float, so partial quantization and the budget search reuse them.
+  quant::QuantPolicy base_policy;
+  base_policy.keep_float.insert(a.keep_float.begin(), a.keep_float.end());
+  base_policy.asymmetric_u8 = a.asymmetric;
+  auto base_plan = quant::plan_quantization(fp32->model.graph, base_policy);
+  if (!base_plan.ok()) return report_error(base_plan.status().with_context(a.model.model));
+  quant::CalibrateOptions co;
+  co.max_images = a.calib_images;
+  co.threads = a.threads;
+  co.progress = !a.model.json;
+  quant::CalibrateReport calib_report;
+  auto stats = quant::collect_stats(fp32->model.graph, base_plan->activations, *images, fp32->spec.preprocess, co,
+                                    &calib_report);
+  if (!stats.ok()) return report_error(stats.status());
+  quant::CalibOptions calib;
+  calib.method = *method;
+  calib.percentile = a.percentile;
+  calib.symmetric = !a.asymmetric;
+
+  quant::QuantPolicy policy = base_policy;
+  if (a.keep_float_top > 0) {
+    if (a.sensitivity_file.empty()) return report_error(invalid_argument("--keep-float-top needs --sensitivity FILE.json"));
+    auto ranking = quant::load_sensitivity_ranking(a.sensitivity_file);
+    if (!ranking.ok()) return report_error(ranking.status());
+    for (int i = 0; i < a.keep_float_top && i < static_cast<int>(ranking->size()); ++i) {
+      policy.keep_float.insert((*ranking)[i]);
+    }
+  }
+
+  // Accuracy budget: calibrator choice, ranking, then the K search (quant/auto_quant.h).
+  const bool budget = a.max_drop >= 0.0;
+  eval::Dataset dataset;
+  if (!a.val_dir.empty()) {
+    auto ds = eval::load_dataset(a.val_dir, "val2017", "", "");
+    if (!ds.ok()) return report_error(ds.status());
+    dataset = std::move(*ds);
+  }
+  if (budget && a.val_dir.empty()) return report_error(invalid_argument("--max-drop needs --val DIR"));
+  eval::ValidateOptions quiet_vo;
+  quiet_vo.max_images = a.val_images;
+  quiet_vo.progress = false;
+  auto map_of = [&](runtime::Engine* e) -> Expected<double> {
+    eval::ModelFn fn = [e](const Tensor& in, std::vector<Tensor>* outs) { return e->run({&in, 1}, outs); };
+    YQ_ASSIGN_OR_RETURN(eval::ValidateResult r, eval::validate(fn, fp32->spec, dataset, quiet_vo));
+    return r.coco.stats[0] * 100.0;
+  };
+  const Shape& in_shape0 = fp32->model.graph.value(fp32->model.graph.inputs()[0]).shape;
+  const Tensor probe0 = Tensor::zeros(DType::kF32, in_shape0);
+  nlohmann::json budget_json;
+  double fp32_map_cached = -1.0, int8_map_cached = -1.0;
+  if (budget) {
+    auto fp32_map = map_of(fp32->engine.get());
+    if (!fp32_map.ok()) return report_error(fp32_map.status());
+    fp32_map_cached = *fp32_map;
+    // The calibrator with the best whole-model mAP (unless --method was given).
+    nlohmann::json calib_tried = nlohmann::json::object();
+    if (!a.method_given && !a.asymmetric) {
+      double best = -1.0;
+      for (quant::CalibMethod m : {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
+                                   quant::CalibMethod::kMse, quant::CalibMethod::kMinMax}) {
+        quant::CalibOptions c = calib;
+        c.method = m;
+        auto g = quant::build_quantized_graph(fp32->model.graph, policy, *stats, c);
+        if (!g.ok()) return report_error(g.status());
+        auto e = runtime::Engine::create(*g, eo);
+        if (!e.ok()) return report_error(e.status());
+        auto mp = map_of(e->get());
+        if (!mp.ok()) return report_error(mp.status());
+        calib_tried[quant::calib_method_name(m)] = *mp;
+        if (!a.model.json) std::fprintf(stderr, "calibrator %-10s full INT8 mAP %.2f\n", quant::calib_method_name(m), *mp);
+        if (*mp > best) {
+          best = *mp;
+          calib.method = m;
+        }
+      }
+    }
+    // The ranking: a file, or a one-float SQNR sweep with the chosen calibrator.
+    std::vector<std::string> ranking;
+    if (!a.sensitivity_file.empty()) {
+      auto r = quant::load_sensitivity_ranking(a.sensitivity_file);
+      if (!r.ok()) return report_error(r.status());
+      ranking = *r;
+    } else {
+      std::vector<std::vector<Tensor>> inputs;
+      for (const std::string& p : *images) {
+        if (static_cast<int>(inputs.size()) >= a.images) break;
+        auto pre = detect::preprocess_file(p, fp32->spec.preprocess);
+        if (!pre.ok()) return report_error(pre.status());
+        inputs.push_back({pre->tensor});
+      }
+      quant::SensitivityOptions so;
+      so.threads = a.threads;
+      so.progress = !a.model.json;
+      auto rep = quant::analyze_sensitivity(fp32->model.graph, policy, *stats, calib, inputs, so);
+      if (!rep.ok()) return report_error(rep.status());
+      for (const auto& l : rep->layers) ranking.push_back(l.layer);
+    }
+    // Layers already float (user --keep-float, --keep-float-top) are not candidates.
+    std::vector<std::string> candidates;
+    for (const auto& l : ranking) {
+      if (!policy.keep_float.count(l)) candidates.push_back(l);
+    }
+    std::map<int, double> latency_of;
+    const quant::QuantPolicy search_base = policy;
+    quant::FloatSetScoreFn score = [&](const std::set<std::string>& fl) -> Expected<double> {
+      quant::QuantPolicy p = search_base;
+      p.keep_float.insert(fl.begin(), fl.end());
+      YQ_ASSIGN_OR_RETURN(ir::Graph g, quant::build_quantized_graph(fp32->model.graph, p, *stats, calib));
+      YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
+      YQ_ASSIGN_OR_RETURN(double mp, map_of(e.get()));
+      latency_of[static_cast<int>(fl.size())] = median_latency_ms(*e, probe0, 10);
+      if (!a.model.json) {
+        std::fprintf(stderr, "budget: %3zu layers float  mAP %.2f  (drop %.2f)\n", fl.size(), mp, fp32_map_cached - mp);
+      }
+      return mp;
+    };
+    auto res = quant::search_float_budget(candidates, fp32_map_cached, a.max_drop, score);
+    if (!res.ok()) return report_error(res.status());
+    policy.keep_float.insert(res->float_layers.begin(), res->float_layers.end());
+    int8_map_cached = res->score;
+    const double fp32_lat = median_latency_ms(*fp32->engine, probe0, 10);
+
+    // The accuracy/latency curve: table + plot, one point per tried K.
+    const std::string stem0 = a.out.substr(0, a.out.size() - 5);
+    std::string md = "# Accuracy budget: " + a.model.model + "\n\n";
+    char buf[256];
+    std::snprintf(buf, sizeof(buf), "Calibrator %s; FP32 mAP %.2f on %d val images; budget: drop <= %.2f; FP32 latency %.2f ms.\n\n",
+                  quant::calib_method_name(calib.method), fp32_map_cached, a.val_images, a.max_drop, fp32_lat);
+    md += buf;
+    md += "| step | layers float | mAP | drop | INT8 ms | passes |\n|---:|---:|---:|---:|---:|---|\n";
+    nlohmann::json steps = nlohmann::json::array();
+    quant::LinePlot plot;
+    plot.title = "accuracy budget: " + std::filesystem::path(a.model.model).filename().string();
+    plot.x_label = "layers in float";
+    plot.left.name = "mAP";
+    plot.right.name = "INT8 latency ms";
+    plot.left_reference = fp32_map_cached - a.max_drop;
+    for (size_t i = 0; i < res->steps.size(); ++i) {
+      const quant::BudgetStep& st = res->steps[i];
+      std::snprintf(buf, sizeof(buf), "| %zu | %d | %.2f | %.2f | %.2f | %s |\n", i + 1, st.k, st.score, st.drop,
+                    latency_of[st.k], st.passes ? "yes" : "no");
+      md += buf;
+      steps.push_back({{"layers_float", st.k}, {"map", st.score}, {"drop", st.drop},
+                       {"int8_latency_ms", latency_of[st.k]}, {"passes", st.passes}});
+      plot.left.x.push_back(st.k);
+      plot.left.y.push_back(st.score);
+      plot.right.x.push_back(st.k);
+      plot.right.y.push_back(latency_of[st.k]);
+    }
+    std::snprintf(buf, sizeof(buf), "\nResult: %d layers float, mAP %.2f (drop %.2f), budget %s.\n", res->k, res->score,
+                  res->drop, res->met ? "met" : "NOT met");
+    md += buf;
+    for (const auto& l : res->float_layers) md += "- `" + l + "`\n";
+    const std::string md_path = stem0 + ".budget.md", png_path = stem0 + ".budget.png";
+    if (Status s = write_file_atomic(md_path, md); !s.ok()) return report_error(s);
+    if (Status s = quant::write_line_plot_png(png_path, plot); !s.ok()) return report_error(s);
+    budget_json = {{"max_drop", a.max_drop}, {"met", res->met}, {"layers_float", res->k},
+                   {"float_layers", res->float_layers}, {"calibrators", calib_tried},
+                   {"fp32_latency_ms", fp32_lat}, {"steps", steps},
+                   {"outputs", {{"table", md_path}, {"plot", png_path}}}};
+  }
+
+  // Quantize a copy of the optimized FP32 graph with the final policy.
+  ir::Graph qgraph = fp32->model.graph;
+  auto plan = quant::plan_quantization(qgraph, policy);
+  if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
+  if (Status s = quant::apply_quantization(qgraph, *plan, *stats, calib); !s.ok()) return report_error(s);
+  ranges_method = quant::calib_method_name(calib.method);
+
+  // Artifacts: build every byte in memory first, then write each file atomically.
+  auto qdq = quant::export_qdq_onnx(qgraph);
+  if (!qdq.ok()) return report_error(qdq.status().with_context(a.out));
+  quant::RangesFile ranges;
+  ranges.method = ranges_method;
+  quant::TrtCalibCache trt;
+  trt.trt_version = a.trt_version;
+  // Thresholds per sharing group, from the group's merged statistics (what apply_quantization
+  // calibrated), so the ranges file and the TensorRT cache state the scales actually used.
+  for (const std::vector<ir::ValueId>& group : plan->groups) {
+    quant::TensorStats merged = stats->at(group.front());
+    for (size_t i = 1; i < group.size(); ++i) {
+      if (Status s = merged.merge(stats->at(group[i])); !s.ok()) return report_error(s);
+    }
+    auto threshold = quant::calibrate_threshold(merged, calib);
+    if (!threshold.ok()) return report_error(threshold.status());
+    for (ir::ValueId v : group) {
+      const ir::Value& val = qgraph.value(v);
+      if (!val.qparams) continue;
+      ranges.tensors[val.name] = quant::make_tensor_range(stats->at(v), *threshold, *val.qparams);
+      // TensorRT caches are symmetric int8 only: scale = threshold / 127.
+      if (!a.asymmetric) trt.scales.emplace_back(val.name, val.qparams->scales[0]);
+    }
+  }
+  auto trt_text = quant::trt_cache_to_text(trt);
+  if (!trt_text.ok()) return report_error(trt_text.status());
+  const std::string stem = a.out.substr(0, a.out.size() - 5);
+  const std::string ranges_path = stem + ".ranges.json", trt_path = stem + ".trt.cache";
+  if (Status s = quant::save_ranges_file(ranges_path, ranges); !s.ok()) return report_error(s);
+  if (Status s = write_file_atomic(trt_path, *trt_text); !s.ok()) return report_error(s);
+  if (Status s = write_file_atomic(a.out, *qdq); !s.ok()) return report_error(s);
+
+  // Report: speed, size, float layers, accuracy.
+  auto int8_engine = runtime::Engine::create(qgraph, eo);
+  if (!int8_engine.ok()) return report_error(int8_engine.status().with_context(a.out));
+  const Shape& in_shape = qgraph.value(qgraph.inputs()[0]).shape;
+  Tensor probe = Tensor::zeros(DType::kF32, in_shape);
+  const double fp32_ms = median_latency_ms(*fp32->engine, probe, a.bench_iters);
+  const double int8_ms = median_latency_ms(**int8_engine, probe, a.bench_iters);
+  std::error_code ec;
+  const auto fp32_bytes = std::filesystem::file_size(a.model.model, ec);
+  const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy);
+  const runtime::EngineStats& es = (*int8_engine)->stats();
+
+  nlohmann::json j = {{"model", a.model.model},
+                      {"family", fp32->spec.family},
+                      {"method", ranges.method},
+                      {"calib_images", calib_report.images_used},
+                      {"calib_skipped", calib_report.images_skipped},
+                      {"outputs", {{"onnx", a.out}, {"ranges", ranges_path}, {"trt_cache", trt_path}}},
+                      {"quantized_tensors", ranges.tensors.size()},
+                      {"quantized_weights", plan->weights.size()},
+                      {"float_layers", float_layers},
+                      {"latency_ms", {{"fp32", fp32_ms}, {"int8", int8_ms}, {"ratio", int8_ms / fp32_ms}}},
+                      {"size_bytes", {{"fp32_onnx", fp32_bytes}, {"qdq_onnx", qdq->size()}, {"int8_weights", es.weight_bytes}}},
+                      {"engine", {{"int8_kernels", es.int8_kernels}, {"quantize_ops", es.quantize_ops},
+                                  {"dequantize_ops", es.dequantize_ops}, {"requantize_ops", es.requantize_ops},
+                                  {"reorders", es.reorders}}}};
+  if (!budget_json.is_null()) j["budget"] = budget_json;
+  if (!a.val_dir.empty()) {
+    eval::Dataset* ds = &dataset;
+    eval::ValidateOptions vo;
+    vo.max_images = a.val_images;
+    vo.progress = !a.model.json;
+    vo.label = "val fp32";
+    auto r32 = eval::validate(fp32->run, fp32->spec, *ds, vo);
+    if (!r32.ok()) return report_error(r32.status());
+    runtime::Engine* e8 = int8_engine->get();
+    eval::ModelFn run8 = [e8](const Tensor& in, std::vector<Tensor>* outs) { return e8->run({&in, 1}, outs); };
+    vo.label = "val int8";
+    auto r8 = eval::validate(run8, fp32->spec, *ds, vo);
+    if (!r8.ok()) return report_error(r8.status());
+    // The budget search scored the final configuration on the same images: a sanity check.
+    if (budget && std::abs(r8->coco.stats[0] * 100 - int8_map_cached) > 1e-6) {
+      YQ_LOG(Warning) << "quantize: final INT8 mAP " << r8->coco.stats[0] * 100 << " differs from the search's "
+                      << int8_map_cached;
+    }
+    j["map"] = {{"fp32", r32->coco.stats[0] * 100}, {"int8", r8->coco.stats[0] * 100},
+                {"drop", (r32->coco.stats[0] - r8->coco.stats[0]) * 100},
+                {"fp32_ap50", r32->coco.stats[1] * 100}, {"int8_ap50", r8->coco.stats[1] * 100},
+                {"images", r8->images}};
+  }
+  if (a.model.json) {
+    print_json(j);
+    return 0;
+  }
+  std::printf("quantized %s (%s) with %s calibration on %d images (%d skipped)\n", a.model.model.c_str(),
+              fp32->spec.family.c_str(), ranges.method.c_str(), calib_report.images_used, calib_report.images_skipped);
+  std::printf("  %zu activation tensors, %zu weights int8; %zu compute layers float%s\n", ranges.tensors.size(),
+              plan->weights.size(), float_layers.size(), float_layers.empty() ? "" : ":");
+  for (const auto& l : float_layers) std::printf("    %s\n", l.c_str());
+  std::printf("  wrote %s, %s, %s\n", a.out.c_str(), ranges_path.c_str(), trt_path.c_str());
+  std::printf("  latency  fp32 %.2f ms  int8 %.2f ms  (int8/fp32 %.2f)\n", fp32_ms, int8_ms, int8_ms / fp32_ms);
+  std::printf("  size     fp32 onnx %.2f MiB  qdq onnx %.2f MiB\n", fp32_bytes / 1048576.0, qdq->size() / 1048576.0);
+  std::printf("  engine   %d int8 kernels, %d quantize, %d dequantize, %d requantize, %d reorders\n", es.int8_kernels,
+              es.quantize_ops, es.dequantize_ops, es.requantize_ops, es.reorders);
+  if (j.contains("map")) {
+    std::printf("  mAP      fp32 %.2f  int8 %.2f  (drop %.2f) on %d images\n", j["map"]["fp32"].get<double>(),
+                j["map"]["int8"].get<double>(), j["map"]["drop"].get<double>(), j["map"]["images"].get<int>());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Runner add_quantize_command(CLI::App& app) {
+  auto a = std::make_shared<QuantizeArgs>();
+  CLI::App* cmd = app.add_subcommand("quantize", "post-training INT8 quantization with a FP32-vs-INT8 report");
+  a->model.add_to(*cmd);
+  cmd->add_option("--calib", a->calib_dir, "folder of calibration images")->required();
+  cmd->add_option("--calib-images", a->calib_images, "use only the first N calibration images (by name)");
+  CLI::Option* method_opt =
+      cmd->add_option("--method", a->method, "calibrator: entropy, percentile, minmax, mse (--max-drop: best by mAP)")
+          ->default_val("entropy");
+  cmd->add_option("--percentile", a->percentile, "percentile for --method percentile")->check(CLI::Range(50.0, 100.0));
+  cmd->add_option("--out", a->out, "output QDQ ONNX file")->required();
+  cmd->add_option("--val", a->val_dir, "labelled dataset to compare FP32 vs INT8 mAP (YOLO layout, val2017 split)");
+  cmd->add_option("--val-images", a->val_images, "evaluate only the first N validation images");
+  cmd->add_option("--keep-float", a->keep_float, "node names to leave in float");
+  cmd->add_option("--keep-float-top", a->keep_float_top, "keep the K most sensitive layers of --sensitivity float");
+  cmd->add_option("--sensitivity", a->sensitivity_file, "ranking JSON written by `yoloq sensitivity`");
+  cmd->add_option("--max-drop", a->max_drop,
+                  "accuracy budget in mAP points: return the fewest sensitive layers to float (needs --val)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--images", a->images, "images for the sensitivity sweep of --max-drop without --sensitivity")
+      ->default_val(8);
+  cmd->add_flag("--asymmetric", a->asymmetric, "asymmetric u8 activations instead of symmetric s8");
+  cmd->add_option("--family", a->family, "model family if it cannot be detected from the outputs");
+  cmd->add_option("--threads", a->threads, "threads (0: all cores)");
+  cmd->add_option("--trt-version", a->trt_version, "TensorRT version written in the calibration cache header");
+  return [a, method_opt] {
+    a->method_given = method_opt->count() > 0;
+    return run_quantize(*a);
+  };
+}
+
+}  // namespace yq::cli

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "quant/sensitivity.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/file_io.h"
+#include "base/progress.h"
+#include "ir/passes/unify_scales.h"
+#include "runtime/engine.h"
+
+namespace yq::quant {
+namespace {
+
+// An exact match has infinite SQNR; capped so averages stay finite (as layerwise_compare does).
+constexpr double kSqnrCapDb = 200.0;
+
+struct MetricSum {
+  ErrorMetrics acc{0.0, 0.0, 0.0, 0.0};
+  int n = 0;
+  void add(const ErrorMetrics& m) {
+    acc.mse += m.mse;
+    acc.sqnr_db += std::min(m.sqnr_db, kSqnrCapDb);
+    acc.cosine += m.cosine;
+    acc.max_abs = std::max(acc.max_abs, m.max_abs);
+    ++n;
+  }
+  ErrorMetrics mean() const {
+    if (n == 0) return {};
+    ErrorMetrics m = acc;
+    m.mse /= n;
+    m.sqnr_db /= n;
+    m.cosine /= n;
+    return m;
+  }
+};
+
+std::span<const float> floats(const Tensor& t) { return {t.data<float>(), static_cast<size_t>(t.numel())}; }
+
+// Model-output error of one sample: each output compared, averaged over outputs.
+ErrorMetrics compare_outputs(const std::vector<Tensor>& q, const std::vector<Tensor>& r) {
+  MetricSum s;
+  for (size_t i = 0; i < r.size() && i < q.size(); ++i) {
+    if (q[i].dtype() != DType::kF32 || r[i].dtype() != DType::kF32 || q[i].numel() != r[i].numel()) continue;
+    s.add(compare_tensors(floats(q[i]), floats(r[i])));
+  }
+  return s.mean();
+}
+
+// One-float scores are gains over full INT8 (`full`), so a chart shows what each layer buys back;
+// subtracting a constant does not change the ranking.
+double score_of(SensitivityMode mode, SensitivityMetric metric, const LayerSensitivity& l, const ErrorMetrics& full,
+                double fp32_map, double int8_map) {
+  const bool one_q = mode == SensitivityMode::kOneQuantized;
+  switch (metric) {
+    case SensitivityMetric::kSqnr:
+      return one_q ? -l.model_error.sqnr_db : l.model_error.sqnr_db - std::min(full.sqnr_db, kSqnrCapDb);
+    case SensitivityMetric::kMse: return one_q ? l.model_error.mse : full.mse - l.model_error.mse;
+    case SensitivityMetric::kCosine: return one_q ? 1.0 - l.model_error.cosine : l.model_error.cosine - full.cosine;
+    case SensitivityMetric::kMap: return one_q ? fp32_map - l.map : l.map - int8_map;
+  }
+  return 0.0;
+}
+
+nlohmann::json metrics_json(const ErrorMetrics& m) {
+  return {{"mse", m.mse}, {"sqnr_db", m.sqnr_db}, {"cosine", m.cosine}, {"max_abs", m.max_abs}};
+}
+
+// NaN is not JSON: written as null.
+nlohmann::json number_or_null(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
+
+}  // namespace
+
+const char* sensitivity_mode_name(SensitivityMode m) {
+  return m == SensitivityMode::kOneQuantized ? "one-quantized" : "one-float";
+}
+
+const char* sensitivity_metric_name(SensitivityMetric m) {
+  switch (m) {
+    case SensitivityMetric::kSqnr: return "sqnr";
+    case SensitivityMetric::kMse: return "mse";
+    case SensitivityMetric::kCosine: return "cosine";
+    case SensitivityMetric::kMap: return "map";
+  }
+  return "?";
+}
+
+Expected<SensitivityMode> parse_sensitivity_mode(const std::string& name) {
+  if (name == "one-quantized") return SensitivityMode::kOneQuantized;
+  if (name == "one-float") return SensitivityMode::kOneFloat;
+  return invalid_argument("unknown sensitivity mode '" + name + "' (one-quantized, one-float)");
+}
+
+Expected<SensitivityMetric> parse_sensitivity_metric(const std::string& name) {
+  if (name == "sqnr") return SensitivityMetric::kSqnr;
+  if (name == "mse") return SensitivityMetric::kMse;
+  if (name == "cosine") return SensitivityMetric::kCosine;
+  if (name == "map") return SensitivityMetric::kMap;
+  return invalid_argument("unknown sensitivity metric '" + name + "' (sqnr, mse, cosine, map)");
+}
+
+Expected<ir::Graph> build_quantized_graph(const ir::Graph& float_graph, const QuantPolicy& policy,
+                                          const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& calib) {
+  ir::Graph g = float_graph;
+  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, policy));
+  YQ_RETURN_IF_ERROR(apply_quantization(g, plan, stats, calib));
+  YQ_ASSIGN_OR_RETURN(int unified, ir::unify_scales(g));
+  (void)unified;
+  return g;
+}
+
+Expected<std::map<ir::ValueId, TensorStats>> collect_stats_for_inputs(const ir::Graph& g,
+                                                                      const std::vector<ir::ValueId>& values,
+                                                                      const std::vector<std::vector<Tensor>>& inputs,
+                                                                      int threads, int num_bins) {
+  if (inputs.empty()) return invalid_argument("calibration: no input samples");
+  std::map<ir::ValueId, TensorStats> stats;
+  runtime::EngineOptions eo;
+  eo.threads = threads;
+  std::vector<ir::ValueId> kept;
+  for (ir::ValueId v : values) {
+    if (v < 0 || static_cast<size_t>(v) >= g.value_capacity() || !g.value(v).alive()) {
+      return invalid_argument("calibration: value id " + std::to_string(v) + " is not a live value of the graph");
+    }
+    const ir::Value& val = g.value(v);
+    auto [it, inserted] = stats.emplace(v, TensorStats(num_bins));
+    if (!inserted) continue;
+    if (val.is_constant()) {
+      it->second.observe(floats(*val.constant));
+    } else if (!g.is_graph_input(v)) {
+      kept.push_back(v);
+      if (!g.is_graph_output(v)) eo.keep_values.push_back(val.name);
+    }
+  }
+  YQ_ASSIGN_OR_RETURN(auto engine, runtime::Engine::create(g, eo));
+  std::vector<Tensor> outs;
+  for (const std::vector<Tensor>& sample : inputs) {
+    YQ_RETURN_IF_ERROR(engine->run(sample, &outs));
+    for (size_t i = 0; i < g.inputs().size() && i < sample.size(); ++i) {
+      if (auto it = stats.find(g.inputs()[i]); it != stats.end()) it->second.observe(floats(sample[i]));
+    }
+    for (ir::ValueId v : kept) {
+      YQ_ASSIGN_OR_RETURN(Tensor t, engine->kept_value(g.value(v).name));
+      stats.at(v).observe(floats(t));
+    }
+  }
+  return stats;
+}
+
+Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, const QuantPolicy& base_policy,
+                                                const std::map<ir::ValueId, TensorStats>& stats,
+                                                const CalibOptions& calib,
+                                                const std::vector<std::vector<Tensor>>& inputs,
+                                                const SensitivityOptions& opts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (inputs.empty()) return invalid_argument("sensitivity: no input samples");
+  if (opts.metric == SensitivityMetric::kMap && !opts.map_fn) {
+    return invalid_argument("sensitivity: metric 'map' needs a validation set (no mAP callback given)");
+  }
+  YQ_ASSIGN_OR_RETURN(QuantPlan full_plan, plan_quantization(float_graph, base_policy));
+  if (full_plan.compute_nodes.empty()) return invalid_argument("sensitivity: the plan quantizes no compute layer");
+
+  SensitivityReport rep;
+  rep.mode = opts.mode;
+  rep.metric = opts.metric;
+  rep.calib_method = calib_method_name(calib.method);
+  rep.int8_engine = opts.use_int8_engine;
+  rep.images = static_cast<int>(inputs.size());
+
+  std::vector<std::string> layers, outputs;
+  for (ir::NodeId n : full_plan.compute_nodes) {
+    const ir::Node& node = float_graph.node(n);
+    layers.push_back(node.name);
+    outputs.push_back(float_graph.value(node.output(0)).name);
+  }
+  // Layer outputs the engines must expose (graph outputs are always readable).
+  std::vector<std::string> keep;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const ir::ValueId v = *float_graph.find_value(outputs[i]);
+    if (!float_graph.is_graph_output(v)) keep.push_back(outputs[i]);
+  }
+
+  // FP32 reference, once: model outputs always; every layer output when it fits the budget.
+  size_t layer_bytes = 0;
+  for (const std::string& o : outputs) {
+    const ir::Value& v = float_graph.value(*float_graph.find_value(o));
+    int64_t n = 1;
+    for (int64_t d : v.shape) n *= d;
+    layer_bytes += static_cast<size_t>(n) * sizeof(float);
+  }
+  const bool cache_layers = layer_bytes * inputs.size() <= opts.cache_bytes;
+  runtime::EngineOptions fo;
+  fo.threads = opts.threads;
+  fo.keep_values = keep;
+  YQ_ASSIGN_OR_RETURN(auto fp32, runtime::Engine::create(float_graph, fo));
+  std::vector<std::vector<Tensor>> ref_out(inputs.size());
+  std::vector<std::map<std::string, Tensor>> ref_layer(inputs.size());
+  for (size_t s = 0; s < inputs.size(); ++s) {
+    YQ_RETURN_IF_ERROR(fp32->run(inputs[s], &ref_out[s]).with_context("sensitivity: FP32 reference"));
+    if (!cache_layers) continue;
+    for (const std::string& o : outputs) {
+      YQ_ASSIGN_OR_RETURN(Tensor t, fp32->kept_value(o));
+      ref_layer[s].emplace(o, std::move(t));
+    }
+  }
+
+  runtime::EngineOptions qo;
+  qo.threads = opts.threads;
+  qo.use_onednn = opts.use_int8_engine;
+
+  // Baseline: every layer quantized.
+  {
+    YQ_ASSIGN_OR_RETURN(ir::Graph q, build_quantized_graph(float_graph, base_policy, stats, calib));
+    YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(q, qo));
+    MetricSum m;
+    std::vector<Tensor> outs;
+    for (size_t s = 0; s < inputs.size(); ++s) {
+      YQ_RETURN_IF_ERROR(e->run(inputs[s], &outs).with_context("sensitivity: full INT8"));
+      m.add(compare_outputs(outs, ref_out[s]));
+    }
+    rep.full_int8_error = m.mean();
+    if (opts.metric == SensitivityMetric::kMap) {
+      YQ_ASSIGN_OR_RETURN(rep.fp32_map, opts.map_fn(float_graph));
+      YQ_ASSIGN_OR_RETURN(rep.full_int8_map, opts.map_fn(q));
+    }
+  }
+
+  ProgressBar bar("sensitivity", static_cast<int64_t>(layers.size()), opts.progress);
+  for (size_t li = 0; li < layers.size(); ++li) {
+    QuantPolicy policy = base_policy;
+    if (opts.mode == SensitivityMode::kOneFloat) {
+      policy.keep_float.insert(layers[li]);
+    } else {
+      for (size_t j = 0; j < layers.size(); ++j) {
+        if (j != li) policy.keep_float.insert(layers[j]);
+      }
+    }
+    const std::string ctx = "sensitivity: layer '" + layers[li] + "'";
+    auto q = build_quantized_graph(float_graph, policy, stats, calib);
+    if (!q.ok()) return q.status().with_context(ctx);
+    runtime::EngineOptions lo = qo;
+    const ir::ValueId out_v = *float_graph.find_value(outputs[li]);
+    if (!float_graph.is_graph_output(out_v)) lo.keep_values = {outputs[li]};
+    auto e = runtime::Engine::create(*q, lo);
+    if (!e.ok()) return e.status().with_context(ctx);
+    LayerSensitivity row;
+    row.layer = layers[li];
+    row.op = float_graph.node(full_plan.compute_nodes[li]).op_type;
+    row.output = outputs[li];
+    MetricSum lm, mm;
+    std::vector<Tensor> outs, fouts;
+    for (size_t s = 0; s < inputs.size(); ++s) {
+      if (Status st = (*e)->run(inputs[s], &outs); !st.ok()) return st.with_context(ctx);
+      mm.add(compare_outputs(outs, ref_out[s]));
+      YQ_ASSIGN_OR_RETURN(Tensor got, (*e)->kept_value(outputs[li]));
+      if (cache_layers) {
+        lm.add(compare_tensors(floats(got), floats(ref_layer[s].at(outputs[li]))));
+      } else {
+        YQ_RETURN_IF_ERROR(fp32->run(inputs[s], &fouts));
+        YQ_ASSIGN_OR_RETURN(Tensor ref, fp32->kept_value(outputs[li]));
+        lm.add(compare_tensors(floats(got), floats(ref)));
+      }
+    }
+    row.layer_error = lm.mean();
+    row.model_error = mm.mean();
+    if (opts.metric == SensitivityMetric::kMap) {
+      auto m = opts.map_fn(*q);
+      if (!m.ok()) return m.status().with_context(ctx);
+      row.map = *m;
+    }
+    row.score = score_of(opts.mode, opts.metric, row, rep.full_int8_error, rep.fp32_map, rep.full_int8_map);
+    rep.layers.push_back(std::move(row));
+    bar.update(static_cast<int64_t>(li + 1), layers[li]);
+  }
+  bar.finish();
+  std::stable_sort(rep.layers.begin(), rep.layers.end(),
+                   [](const LayerSensitivity& a, const LayerSensitivity& b) { return a.score > b.score; });
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+std::string sensitivity_to_json(const SensitivityReport& r) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerSensitivity& l = r.layers[i];
+    layers.push_back({{"rank", i + 1},
+                      {"layer", l.layer},
+                      {"op", l.op},
+                      {"output", l.output},
+                      {"score", l.score},
+                      {"layer_output", metrics_json(l.layer_error)},
+                      {"model_output", metrics_json(l.model_error)},
+                      {"map", number_or_null(l.map)}});
+  }
+  nlohmann::json j = {{"format", "yoloq-sensitivity"},
+                      {"version", 1},
+                      {"model", r.model},
+                      {"mode", sensitivity_mode_name(r.mode)},
+                      {"metric", sensitivity_metric_name(r.metric)},
+                      {"calib_method", r.calib_method},
+                      {"engine", r.int8_engine ? "int8" : "fake-quant reference"},
+                      {"images", r.images},
+                      {"seconds", r.seconds},
+                      {"full_int8_model_output", metrics_json(r.full_int8_error)},
+                      {"fp32_map", number_or_null(r.fp32_map)},
+                      {"full_int8_map", number_or_null(r.full_int8_map)},
+                      {"layers", layers}};
+  return j.dump(2) + "\n";
+}
+
+std::string sensitivity_to_csv(const SensitivityReport& r) {
+  std::ostringstream os;
+  os << "rank,layer,op,output,score,layer_mse,layer_sqnr_db,layer_cosine,model_mse,model_sqnr_db,model_cosine,map\n";
+  char buf[512];
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerSensitivity& l = r.layers[i];
+    std::snprintf(buf, sizeof(buf), "%zu,%s,%s,%s,%.6g,%.6g,%.4f,%.6f,%.6g,%.4f,%.6f,", i + 1, l.layer.c_str(),
+                  l.op.c_str(), l.output.c_str(), l.score, l.layer_error.mse, l.layer_error.sqnr_db,
+                  l.layer_error.cosine, l.model_error.mse, l.model_error.sqnr_db, l.model_error.cosine);
+    os << buf;
+    if (!std::isnan(l.map)) {
+      std::snprintf(buf, sizeof(buf), "%.4f", l.map);
+      os << buf;
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+std::string sensitivity_to_markdown(const SensitivityReport& r) {
+  std::ostringstream os;
+  char buf[640];
+  os << "# Quantization sensitivity: " << r.model << "\n\n";
+  os << "Mode `" << sensitivity_mode_name(r.mode) << "`, metric `" << sensitivity_metric_name(r.metric)
+     << "`, calibrator `" << r.calib_method << "`, " << (r.int8_engine ? "INT8 engine" : "fake-quant reference")
+     << ", " << r.images << " images, " << r.layers.size() << " layers, ";
+  std::snprintf(buf, sizeof(buf), "%.1f s.\n\n", r.seconds);
+  os << buf;
+  std::snprintf(buf, sizeof(buf), "Full INT8 model outputs vs FP32: SQNR %.2f dB, cosine %.5f, MSE %.4g.\n",
+                r.full_int8_error.sqnr_db, r.full_int8_error.cosine, r.full_int8_error.mse);
+  os << buf;
+  if (!std::isnan(r.fp32_map)) {
+    std::snprintf(buf, sizeof(buf), "mAP: FP32 %.2f, full INT8 %.2f.\n", r.fp32_map, r.full_int8_map);
+    os << buf;
+  }
+  os << "\nScore: higher = more sensitive (" << (r.mode == SensitivityMode::kOneFloat
+                                                     ? "what keeping the layer float buys back"
+                                                     : "the damage of quantizing the layer alone")
+     << ").\n\n";
+  os << "| rank | layer | op | score | layer SQNR dB | layer cos | model SQNR dB | model cos | model MSE | mAP |\n";
+  os << "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerSensitivity& l = r.layers[i];
+    std::snprintf(buf, sizeof(buf), "| %zu | `%s` | %s | %.4g | %.2f | %.5f | %.2f | %.5f | %.4g | %s |\n", i + 1,
+                  l.layer.c_str(), l.op.c_str(), l.score, l.layer_error.sqnr_db, l.layer_error.cosine,
+                  l.model_error.sqnr_db, l.model_error.cosine, l.model_error.mse,
+                  std::isnan(l.map) ? "" : std::to_string(l.map).substr(0, 6).c_str());
+    os << buf;
+  }
+  os << "\n## Cost and caching\n\n"
+        "FP32 reference outputs (model outputs and each layer's output) are computed once per image and reused "
+        "for every layer; each layer then costs one engine build (weight packing) plus one quantized run per image. "
+        "In one-quantized mode everything upstream of the layer is exactly FP32, so caching the float activations "
+        "up to the layer (its input) would let each layer run only its own conv plus the float sub-graph "
+        "downstream of it: about half the model on average, and a single conv for the layer-output metric.\n";
+  return os.str();
+}
+
+Expected<std::vector<std::string>> load_sensitivity_ranking(const std::string& path) {
+  YQ_ASSIGN_OR_RETURN(std::string text, read_file(path, size_t{64} << 20));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return invalid_argument(path + ": not a JSON object");
+  if (j.value("format", std::string()) != "yoloq-sensitivity") {
+    return invalid_argument(path + ": not a yoloq sensitivity file (\"format\" is not \"yoloq-sensitivity\")");
+  }
+  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != 1) {
+    return invalid_argument(path + ": unsupported sensitivity file version (expected 1)");
+  }
+  if (!j.contains("layers") || !j["layers"].is_array()) return invalid_argument(path + ": no \"layers\" array");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < j["layers"].size(); ++i) {
+    const nlohmann::json& l = j["layers"][i];
+    if (!l.is_object() || !l.contains("layer") || !l["layer"].is_string()) {
+      return invalid_argument(path + ": layers[" + std::to_string(i) + "] has no \"layer\" name");
+    }
+    out.push_back(l["layer"].get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace yq::quant

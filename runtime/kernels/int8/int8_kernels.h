@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to yoloq_runtime: oneDNN int8 kernels. Same contract as the fp32 factories
+// (runtime/kernels/fp32/onednn_kernel.h: a DnnlKernel with per-input/output layouts, packed
+// weights, nullptr to decline) plus the quantization the planner decided (int8_planning.h).
+//
+// Numerics (oneDNN 2.6, doc/advanced/int8_computations.md and the post-ops docs):
+//   conv: acc = sum(q_x * q_w) in int32 (exact; weights are symmetric [-127, 127] so the AVX2/VNNI
+//         u8*s8 pair sums cannot saturate), then in f32:
+//         v = (acc + B / (s_x*s_w[c])) * (s_x*s_w[c])     output_scales, per channel (mask 1<<1);
+//             oneDNN 2.x adds the bias before the output scale, hence the pre-divided bias
+//         v = act(v)                                       eltwise post-op(s), as in fp32
+//         v = v + s_R * q_R                                sum post-op, reading dst's int8 values
+//         v = v * (1 / s_y)                                eltwise_linear, int8 dst only
+//         dst = saturate(round_half_to_even(v))            int8 dst; f32 dst stores v
+//   MaxPool / nearest Resize / Concat: pure data movement on int8 values that share one scale.
+#pragma once
+
+#include <vector>
+
+#include "runtime/kernels/fp32/onednn_kernel.h"
+
+namespace yq::runtime::int8 {
+
+struct ConvQuant {
+  dnnl::memory::data_type src_dt = dnnl::memory::data_type::s8;  // s8 or u8
+  float src_scale = 1.f;
+  // dst: s8/u8 (then dst_scale is s_y) or f32 (dst_scale ignored).
+  dnnl::memory::data_type dst_dt = dnnl::memory::data_type::f32;
+  float dst_scale = 1.f;
+  // Residual (FusedConv input 3), when present: the scale of the values dst holds before the
+  // primitive runs (s_R for an int8 R in an int8 dst; 1 for a real-valued f32 dst).
+  float sum_scale = 1.f;
+  // The layout R currently has (zero: none/any); an int8 dst in it allows an in-place sum.
+  dnnl::memory::desc res_desc;
+};
+
+// Conv / FusedConv whose weight (input 1) is a constant with symmetric int8 qparams (per-tensor or
+// per output channel along axis 0). Declines (nullptr) for anything else, including activations
+// oneDNN cannot fuse and configurations with only a reference int8 implementation.
+Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, const ir::Node& n,
+                                                            const ConvQuant& q, const dnnl::memory::desc& src_layout,
+                                                            const dnnl::engine& eng);
+// MaxPool on int8 (src desc given, dst same data type, oneDNN picks the layout).
+Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_maxpool(const ir::Graph& g, const ir::Node& n,
+                                                               const dnnl::memory::desc& src,
+                                                               const dnnl::engine& eng);
+// Nearest Resize with integer factors (asymmetric / floor, as fp32::make_resize accepts).
+Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_resize(const ir::Graph& g, const ir::Node& n,
+                                                              const dnnl::memory::desc& src,
+                                                              const dnnl::engine& eng);
+// Concat of int8 inputs sharing one scale and data type (descs per node input).
+Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g, const ir::Node& n,
+                                                              const std::vector<dnnl::memory::desc>& srcs,
+                                                              const dnnl::engine& eng);
+
+// `d` with its data type replaced (same dims and layout).
+dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);
+// Dense row-major desc of data type `dt`.
+dnnl::memory::desc plain_desc(const Shape& s, dnnl::memory::data_type dt);
+
+}  // namespace yq::runtime::int8

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: Apache-2.0
+// Whole graphs in int8: the planner keeps a conv -> maxpool -> concat -> resize -> conv chain in
+// int8 with one quantize at the input and one dequantize at the output; the QuantizeLinear /
+// DequantizeLinear reference kernels agree with quant/qmath.h; absorb_qdq turns a QDQ graph into
+// qparams without changing what it computes, and rejects inconsistent scales by node name.
+#include <gtest/gtest.h>
+
+#include "ir/passes/absorb_qdq.h"
+#include "ir/passes/pass.h"
+#include "ir/passes/pipeline.h"
+#include "ir/shape_inference.h"
+#include "runtime/kernels/ref/ref_kernels.h"
+#include "tests/runtime_int8/int8_test_util.h"
+
+namespace yq::runtime {
+namespace {
+
+using namespace int8_testing;
+
+ir::Attributes conv_attrs(int64_t k, const char* act) {
+  ir::Attributes a;
+  a.set("kernel_shape", std::vector<int64_t>{k, k});
+  a.set("strides", std::vector<int64_t>{1, 1});
+  a.set("pads", std::vector<int64_t>{k / 2, k / 2, k / 2, k / 2});
+  a.set("activation", std::string(act));
+  return a;
+}
+
+ir::ValueId add_conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t ic, int64_t oc, int64_t k,
+                     const Shape& out, uint32_t seed) {
+  Tensor wt = random_tensor({oc, ic, k, k}, seed, -0.4f, 0.4f);
+  ir::QParams wq = quant::per_channel_weight_qparams(wt, 0);
+  ir::ValueId w = add_const(g, name + ".w", wt);
+  g.value(w).qparams = wq;
+  ir::ValueId b = add_const(g, name + ".b", random_tensor({oc}, seed + 1, -0.2f, 0.2f));
+  ir::ValueId y = add_act(g, name + ".y", out);
+  ir::NodeId n = g.add_node("FusedConv", name, {x, w, b}, {y}, conv_attrs(k, "relu"));
+  g.node(n).domain = "yq";
+  return y;
+}
+
+// x[1,8,10,12] -> conv1 -> maxpool -> {conv2, conv3} -> concat (one shared scale) -> resize x2 -> conv4
+ir::Graph int8_chain() {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 8, 10, 12});
+  g.value(x).qparams = sym(1.f / 127);
+  ir::ValueId c1 = add_conv(g, "conv1", x, 8, 16, 3, {1, 16, 10, 12}, 100);
+  g.value(c1).qparams = sym(0.02f);
+  ir::ValueId p = add_act(g, "pool.y", {1, 16, 5, 6});
+  ir::Attributes pa;
+  pa.set("kernel_shape", std::vector<int64_t>{2, 2});
+  pa.set("strides", std::vector<int64_t>{2, 2});
+  g.add_node("MaxPool", "pool", {c1}, {p}, pa);
+  g.value(p).qparams = sym(0.02f);
+  ir::ValueId c2 = add_conv(g, "conv2", p, 16, 8, 1, {1, 8, 5, 6}, 200);
+  ir::ValueId c3 = add_conv(g, "conv3", p, 16, 8, 3, {1, 8, 5, 6}, 300);
+  g.value(c2).qparams = sym(0.03f);
+  g.value(c3).qparams = sym(0.03f);
+  ir::ValueId cat = add_act(g, "cat", {1, 16, 5, 6});
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", "concat", {c2, c3}, {cat}, ca);
+  g.value(cat).qparams = sym(0.03f);
+  ir::ValueId roi = g.add_constant("roi", Tensor::from_vector<float>({}, {0}));
+  ir::ValueId sc = g.add_constant("scales", Tensor::from_vector<float>({1, 1, 2, 2}, {4}));
+  ir::ValueId up = add_act(g, "up", {1, 16, 10, 12});
+  ir::Attributes ra;
+  ra.set("mode", std::string("nearest"));
+  ra.set("coordinate_transformation_mode", std::string("asymmetric"));
+  ra.set("nearest_mode", std::string("floor"));
+  g.add_node("Resize", "resize", {cat, roi, sc}, {up}, ra);
+  g.value(up).qparams = sym(0.03f);
+  ir::ValueId c4 = add_conv(g, "conv4", up, 16, 4, 3, {1, 4, 10, 12}, 400);
+  g.value(c4).qparams = sym(0.04f);
+  g.add_output(c4);
+  return g;
+}
+
+TEST(Int8Graph, ChainRunsFullyInInt8) {
+  ir::Graph g = int8_chain();
+  std::vector<Tensor> in = {random_tensor({1, 8, 10, 12}, 7)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  ASSERT_EQ(fast.outputs.size(), 1u);
+  ASSERT_EQ(ref.outputs.size(), 1u);
+  EXPECT_EQ(fast.stats.quantize_ops, 1);    // x on entry
+  EXPECT_EQ(fast.stats.dequantize_ops, 1);  // conv4 on exit
+  EXPECT_EQ(fast.stats.requantize_ops, 0);
+  EXPECT_EQ(fast.stats.int8_kernels, 7);    // 4 convs, pool, concat, resize
+  EXPECT_EQ(fast.stats.ref_kernels, 0);
+  // A 1-LSB boundary difference in an intermediate value (see int8_conv_test.cpp) moves a
+  // downstream conv's real value by at most sum|w|*s_in, so allow 1 LSB at the output with a few
+  // rare exceptions of 2, never more.
+  const double lsb = 0.04;
+  Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], lsb, 1e-3 * lsb);
+  EXPECT_LE(d.max_abs, 2 * lsb + 1e-3 * lsb) << "max diff " << d.max_abs / lsb << " LSB";
+  EXPECT_LE(d.over_1lsb, d.n / 1000) << d.over_1lsb << " of " << d.n;
+  EXPECT_LE(d.nonzero, d.n / 50) << d.nonzero << " of " << d.n << " elements differ";
+}
+
+TEST(Int8Graph, ConcatRequantizesTheOddInputOut) {
+  ir::Graph g = int8_chain();
+  g.value(*g.find_value("conv3.y")).qparams = sym(0.05f);  // no longer the concat's scale
+  std::vector<Tensor> in = {random_tensor({1, 8, 10, 12}, 7)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  EXPECT_EQ(fast.stats.requantize_ops, 1);
+  EXPECT_EQ(fast.stats.int8_kernels, 7);
+  const double lsb = 0.04;
+  Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], lsb, 1e-3 * lsb);
+  EXPECT_LE(d.max_abs, 2 * lsb + 1e-3 * lsb) << "max diff " << d.max_abs / lsb << " LSB";
+}
+
+// ---- QuantizeLinear / DequantizeLinear reference kernels vs quant/qmath.h ----
+
+TEST(QdqRef, QuantizeLinearMatchesQmathIncludingTies) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {2, 3, 2});
+  ir::ValueId s = add_const(g, "s", Tensor::from_vector<float>({0.5f, 0.25f, 0.1f}, {3}));
+  ir::ValueId z = add_const(g, "z", Tensor::from_vector<int8_t>({0, 3, -2}, {3}));
+  ir::ValueId q = g.add_value("q", DType::kI8);
+  ir::ValueId y = g.add_value("y", DType::kF32);
+  ir::Attributes a;
+  a.set("axis", int64_t{1});
+  g.add_node("QuantizeLinear", "q", {x, s, z}, {q}, a);
+  g.add_node("DequantizeLinear", "dq", {q, s, z}, {y}, a);
+  g.add_output(q);
+  g.add_output(y);
+  ref::RefEvaluator ev;
+  ASSERT_TRUE(ir::infer_shapes(g, {&ev}).ok());
+  EXPECT_EQ(g.value(q).dtype, DType::kI8);
+  // Ties (0.25 / 0.5 = 0.5 -> 0, 0.75 / 0.5 = 1.5 -> 2), saturation and negative values.
+  Tensor xt = Tensor::from_vector<float>({0.25f, 0.75f, -0.375f, 0.125f, 100.f, -100.f, 1.25f, -1.25f, 0.05f, -0.15f,
+                                          0.2f, 0.f},
+                                         {2, 3, 2});
+  RunOut r = run(g, {xt}, false);
+  ASSERT_EQ(r.outputs.size(), 2u);
+  ir::QParams qp;
+  qp.dtype = DType::kI8;
+  qp.scales = {0.5f, 0.25f, 0.1f};
+  qp.zero_points = {0, 3, -2};
+  qp.axis = 1;
+  Tensor want_q = quant::quantize_tensor(xt, qp);
+  Tensor want_y = quant::dequantize_tensor(want_q, qp);
+  for (int64_t i = 0; i < xt.numel(); ++i) {
+    EXPECT_EQ(r.outputs[0].data<int8_t>()[i], want_q.data<int8_t>()[i]) << "element " << i;
+    EXPECT_EQ(r.outputs[1].data<float>()[i], want_y.data<float>()[i]) << "element " << i;
+  }
+  EXPECT_EQ(r.outputs[0].data<int8_t>()[0], 0);  // 0.5 rounds to even
+  EXPECT_EQ(r.outputs[0].data<int8_t>()[1], 2);  // 1.5 rounds to even
+}
+
+// ---- absorb_qdq ----
+
+// x -> Q -> DQ -> Conv(W = DQ(int8 initializer, per axis 0), B) -> y, and y -> Q -> DQ -> out.
+ir::Graph qdq_graph(float dq_scale_x = 1.f / 64) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 4, 6, 6});
+  ir::ValueId sx = add_const(g, "sx", Tensor::scalar<float>(1.f / 64));
+  ir::ValueId sx2 = add_const(g, "sx2", Tensor::scalar<float>(dq_scale_x));
+  ir::ValueId zx = add_const(g, "zx", Tensor::scalar<int8_t>(0));
+  ir::ValueId xq = g.add_value("x_q", DType::kI8);
+  ir::ValueId xd = g.add_value("x_dq", DType::kF32);
+  g.add_node("QuantizeLinear", "q_x", {x, sx, zx}, {xq});
+  g.add_node("DequantizeLinear", "dq_x", {xq, sx2, zx}, {xd});
+  Tensor wq = Tensor::empty(DType::kI8, {3, 4, 3, 3});
+  for (int64_t i = 0; i < wq.numel(); ++i) wq.data<int8_t>()[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+  ir::ValueId wi = add_const(g, "w_int8", wq);
+  ir::ValueId sw = add_const(g, "sw", Tensor::from_vector<float>({0.01f, 0.02f, 0.005f}, {3}));
+  ir::ValueId zw = add_const(g, "zw", Tensor::from_vector<int8_t>({0, 0, 0}, {3}));
+  ir::ValueId wd = g.add_value("w_dq", DType::kF32);
+  ir::Attributes wa;
+  wa.set("axis", int64_t{0});
+  g.add_node("DequantizeLinear", "dq_w", {wi, sw, zw}, {wd}, wa);
+  ir::ValueId b = add_const(g, "b", Tensor::from_vector<float>({0.1f, -0.2f, 0.3f}, {3}));
+  ir::ValueId y = g.add_value("y", DType::kF32);
+  ir::Attributes ca;
+  ca.set("kernel_shape", std::vector<int64_t>{3, 3});
+  ca.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.add_node("Conv", "conv", {xd, wd, b}, {y}, ca);
+  ir::ValueId sy = add_const(g, "sy", Tensor::scalar<float>(0.05f));
+  ir::ValueId zy = add_const(g, "zy", Tensor::scalar<uint8_t>(128));
+  ir::ValueId yq = g.add_value("y_q", DType::kU8);
+  ir::ValueId out = g.add_value("out", DType::kF32);
+  g.add_node("QuantizeLinear", "q_y", {y, sy, zy}, {yq});
+  g.add_node("DequantizeLinear", "dq_y", {yq, sy, zy}, {out});
+  g.add_output(out);
+  return g;
+}
+
+int count_op(const ir::Graph& g, const std::string& op) {
+  int n = 0;
+  for (ir::NodeId id : g.live_nodes()) n += g.node(id).op_type == op;
+  return n;
+}
+
+TEST(AbsorbQdq, TurnsQdqIntoQparamsWithSameNumerics) {
+  ir::Graph qdq = qdq_graph();
+  ref::RefEvaluator ev;
+  ASSERT_TRUE(ir::infer_shapes(qdq, {&ev}).ok());
+  ir::Graph g = qdq;
+  auto rep = ir::optimize_graph(g);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  ASSERT_TRUE(ir::infer_shapes(g, {&ev}).ok());
+  ASSERT_TRUE(g.verify().ok());
+  EXPECT_EQ(count_op(g, "QuantizeLinear"), 0);
+  EXPECT_EQ(count_op(g, "DequantizeLinear"), 0);
+  EXPECT_EQ(count_op(g, "Conv"), 1);
+  const ir::Node& conv = g.node(g.live_nodes()[0]);
+  // x carries {1/64, 0}; the weight became an f32 constant with per-channel qparams on axis 0.
+  const ir::Value& x = g.value(conv.input(0));
+  EXPECT_EQ(x.name, "x");
+  ASSERT_TRUE(x.qparams.has_value());
+  EXPECT_EQ(x.qparams->scales, std::vector<float>{1.f / 64});
+  EXPECT_EQ(x.qparams->dtype, DType::kI8);
+  const ir::Value& w = g.value(conv.input(1));
+  ASSERT_TRUE(w.is_constant());
+  ASSERT_TRUE(w.qparams.has_value());
+  EXPECT_EQ(w.qparams->axis, 0);
+  EXPECT_EQ(w.qparams->scales, (std::vector<float>{0.01f, 0.02f, 0.005f}));
+  EXPECT_FLOAT_EQ(w.constant->data<float>()[0], -127 * 0.01f);
+  // The output keeps its name; its producer is the conv, with u8 qparams {0.05, 128}.
+  ASSERT_EQ(g.outputs().size(), 1u);
+  const ir::Value& out = g.value(g.outputs()[0]);
+  EXPECT_EQ(out.name, "out");
+  EXPECT_EQ(out.producer(), conv.id);
+  ASSERT_TRUE(out.qparams.has_value());
+  EXPECT_EQ(out.qparams->dtype, DType::kU8);
+  EXPECT_EQ(out.qparams->zero_points, std::vector<int32_t>{128});
+
+  // Same numbers: the QDQ graph on the reference kernels vs the absorbed graph on the fake-quant
+  // reference path (both compute in f32 on identical values: exact).
+  std::vector<Tensor> in = {random_tensor({1, 4, 6, 6}, 3, -2.f, 2.f)};
+  RunOut a = run(qdq, in, false);
+  RunOut b = run(g, in, false);
+  ASSERT_EQ(a.outputs.size(), 1u);
+  ASSERT_EQ(b.outputs.size(), 1u);
+  Diff d = diff_lsb(b.outputs[0], a.outputs[0], 0, 0);
+  EXPECT_EQ(d.nonzero, 0) << "max diff " << d.max_abs;
+}
+
+TEST(AbsorbQdq, InconsistentScalesNameTheNode) {
+  ir::Graph g = qdq_graph(1.f / 32);  // dq_x dequantizes with another scale than q_x used
+  ref::RefEvaluator ev;
+  ASSERT_TRUE(ir::infer_shapes(g, {&ev}).ok());
+  auto rep = ir::optimize_graph(g);
+  ASSERT_FALSE(rep.ok());
+  const std::string msg = rep.status().message();
+  EXPECT_NE(msg.find("inconsistent scales"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("dq_x"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("q_x"), std::string::npos) << msg;
+}
+
+TEST(AbsorbQdq, TwoQuantizersOfOneTensorNameBothNodes) {
+  ir::Graph g = qdq_graph();
+  // A second Q -> DQ of x with another scale, feeding a second output.
+  ir::ValueId x = *g.find_value("x");
+  ir::ValueId s = add_const(g, "s_other", Tensor::scalar<float>(1.f / 16));
+  ir::ValueId z = *g.find_value("zx");
+  ir::ValueId q = g.add_value("x_q2", DType::kI8);
+  ir::ValueId d = g.add_value("x_dq2", DType::kF32);
+  g.add_node("QuantizeLinear", "q_x_other", {x, s, z}, {q});
+  g.add_node("DequantizeLinear", "dq_x_other", {q, s, z}, {d});
+  ir::ValueId r = g.add_value("r", DType::kF32);
+  g.add_node("Relu", "relu", {d}, {r});
+  g.add_output(r);
+  ref::RefEvaluator ev;
+  ASSERT_TRUE(ir::infer_shapes(g, {&ev}).ok());
+  auto rep = ir::optimize_graph(g);
+  ASSERT_FALSE(rep.ok());
+  const std::string msg = rep.status().message();
+  EXPECT_NE(msg.find("inconsistent scales"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'q_x'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'q_x_other'"), std::string::npos) << msg;
+}
+
+TEST(AbsorbQdq, FusionDeclinesOverQuantizedValues) {
+  // conv -> y (qparams) -> Relu: fusing would drop the rounding of y.
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 2, 4, 4});
+  ir::ValueId w = add_const(g, "w", random_tensor({2, 2, 1, 1}, 1));
+  ir::ValueId y = add_act(g, "y", {1, 2, 4, 4});
+  ir::ValueId r = add_act(g, "r", {1, 2, 4, 4});
+  ir::Attributes ca;
+  ca.set("kernel_shape", std::vector<int64_t>{1, 1});
+  g.add_node("Conv", "conv", {x, w}, {y}, ca);
+  g.add_node("Relu", "relu", {y}, {r});
+  g.add_output(r);
+  g.value(y).qparams = sym(0.01f);
+  auto rep = ir::optimize_graph(g);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(count_op(g, "Relu"), 1);
+  EXPECT_EQ(rep->applied("fuse_conv_act"), 0);
+}
+
+}  // namespace
+}  // namespace yq::runtime

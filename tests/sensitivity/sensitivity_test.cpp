@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+// quant/sensitivity, quant/auto_quant and quant/report_plot on small problems built in code:
+// a planted outlier channel must rank its layer most sensitive; the budget search must stop at
+// the smallest passing K; reports round-trip; error metrics on known tensors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "base/file_io.h"
+#include "quant/auto_quant.h"
+#include "quant/error_metrics.h"
+#include "quant/report_plot.h"
+#include "quant/sensitivity.h"
+#include "tests/ir_passes/pass_test_util.h"
+
+namespace yq::quant {
+namespace {
+
+using ir::NodeId;
+using ir::ValueId;
+using ir::testing::GraphBuilder;
+
+// ---- error metrics on known tensors ----------------------------------------------------------
+
+TEST(ErrorMetrics, KnownValues) {
+  const std::vector<float> r = {1, 2, 3, 4};
+  const std::vector<float> q = {1.1f, 2.1f, 3.1f, 4.1f};
+  const ErrorMetrics m = compare_tensors(q, r);
+  EXPECT_NEAR(m.mse, 0.01, 1e-6);
+  EXPECT_NEAR(m.sqnr_db, 10.0 * std::log10(30.0 / 0.04), 1e-4);  // sum r^2 = 30, sum e^2 = 0.04
+  EXPECT_NEAR(m.max_abs, 0.1, 1e-6);
+  EXPECT_GT(m.cosine, 0.999);
+  const ErrorMetrics same = compare_tensors(r, r);
+  EXPECT_EQ(same.mse, 0.0);
+  EXPECT_TRUE(std::isinf(same.sqnr_db));
+  EXPECT_DOUBLE_EQ(same.cosine, 1.0);
+  const std::vector<float> a = {1, 0}, b = {0, 1};
+  EXPECT_NEAR(compare_tensors(a, b).cosine, 0.0, 1e-12);
+  const std::vector<float> z = {0, 0};
+  EXPECT_DOUBLE_EQ(compare_tensors(z, z).cosine, 1.0);
+}
+
+// ---- planted outlier --------------------------------------------------------------------------
+
+// x[1,4,8,8] -> conv A (1x1) -> a -> conv B (1x1) -> b -> conv C (1x1) -> out.
+// A scales its output channel 0 by 1000, so B's input has one huge channel. B ignores that channel
+// (zero weights) and mixes the small ones with weights that matter, so its output has a normal
+// range: only quantizing B's input (one per-tensor scale for the 1000x channel) destroys it.
+struct OutlierGraph {
+  GraphBuilder b{11};
+  std::string conv_a, conv_b, conv_c;
+  OutlierGraph() {
+    const ValueId x = b.input("x", {1, 4, 8, 8});
+    const ValueId a = b.conv(x, 4, 1);
+    conv_a = b.g.node(b.last).name;
+    float* wa = b.g.value(b.g.node(b.last).input(1)).constant->data<float>();
+    for (int i = 0; i < 4; ++i) wa[0 * 4 + i] *= 1000.0f;  // output channel 0 (weights [4,4,1,1])
+    const ValueId bb = b.conv(a, 4, 1);
+    conv_b = b.g.node(b.last).name;
+    float* wb = b.g.value(b.g.node(b.last).input(1)).constant->data<float>();
+    for (int o = 0; o < 4; ++o) {
+      wb[o * 4 + 0] = 0.0f;                        // the outlier channel does not matter
+      for (int i = 1; i < 4; ++i) wb[o * 4 + i] *= 4.0f;  // the small channels do
+    }
+    const ValueId c = b.conv(bb, 4, 1);
+    conv_c = b.g.node(b.last).name;
+    b.output(c);
+  }
+};
+
+std::vector<std::vector<Tensor>> random_inputs(const ir::Graph& g, int n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<std::vector<Tensor>> out;
+  for (int s = 0; s < n; ++s) {
+    Tensor t = Tensor::empty(DType::kF32, g.value(g.inputs()[0]).shape);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+    out.push_back({t});
+  }
+  return out;
+}
+
+Expected<SensitivityReport> run_sweep(const OutlierGraph& t, SensitivityMode mode, bool int8) {
+  const auto inputs = random_inputs(t.b.g, 4, 3);
+  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(t.b.g, QuantPolicy{}));
+  YQ_ASSIGN_OR_RETURN(auto stats, collect_stats_for_inputs(t.b.g, plan.activations, inputs, 1));
+  CalibOptions calib;
+  calib.method = CalibMethod::kMinMax;
+  SensitivityOptions o;
+  o.mode = mode;
+  o.metric = SensitivityMetric::kSqnr;
+  o.use_int8_engine = int8;
+  o.threads = 1;
+  o.progress = false;
+  return analyze_sensitivity(t.b.g, QuantPolicy{}, stats, calib, inputs, o);
+}
+
+class PlantedOutlier : public ::testing::TestWithParam<std::tuple<SensitivityMode, bool>> {};
+
+TEST_P(PlantedOutlier, RanksTheLayerReadingTheOutlierFirst) {
+  YQ_REQUIRE_REF_KERNELS();
+  OutlierGraph t;
+  const auto [mode, int8] = GetParam();
+  auto rep = run_sweep(t, mode, int8);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  ASSERT_EQ(rep->layers.size(), 3u);
+  EXPECT_EQ(rep->layers[0].layer, t.conv_b) << sensitivity_to_markdown(*rep);
+  // And by a wide margin: the per-tensor step of B's input (~1000/127) wipes the small channels.
+  if (mode == SensitivityMode::kOneQuantized) {
+    EXPECT_LT(rep->layers[0].model_error.sqnr_db, 10.0);
+    EXPECT_GT(rep->layers[1].model_error.sqnr_db, 25.0);
+    EXPECT_LT(rep->layers[0].layer_error.sqnr_db, 10.0);  // B's own output is destroyed too
+  } else {
+    EXPECT_GT(rep->layers[0].model_error.sqnr_db, rep->full_int8_error.sqnr_db + 15.0);
+    // One-float scores are the gain over full INT8.
+    EXPECT_NEAR(rep->layers[0].score, rep->layers[0].model_error.sqnr_db - rep->full_int8_error.sqnr_db, 1e-9);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, PlantedOutlier,
+                         ::testing::Values(std::make_tuple(SensitivityMode::kOneQuantized, true),
+                                           std::make_tuple(SensitivityMode::kOneFloat, true),
+                                           std::make_tuple(SensitivityMode::kOneQuantized, false)));
+
+TEST(Sensitivity, DeterministicAndRoundTripsThroughJson) {
+  YQ_REQUIRE_REF_KERNELS();
+  OutlierGraph t;
+  auto r1 = run_sweep(t, SensitivityMode::kOneFloat, true);
+  auto r2 = run_sweep(t, SensitivityMode::kOneFloat, true);
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  for (size_t i = 0; i < r1->layers.size(); ++i) {
+    EXPECT_EQ(r1->layers[i].layer, r2->layers[i].layer);
+    EXPECT_EQ(r1->layers[i].score, r2->layers[i].score);
+  }
+  const std::string path = ::testing::TempDir() + "/sens_roundtrip.json";
+  ASSERT_TRUE(write_file_atomic(path, sensitivity_to_json(*r1)).ok());
+  auto ranking = load_sensitivity_ranking(path);
+  ASSERT_TRUE(ranking.ok()) << ranking.status().message();
+  ASSERT_EQ(ranking->size(), 3u);
+  EXPECT_EQ((*ranking)[0], t.conv_b);
+  EXPECT_NE(sensitivity_to_csv(*r1).find(t.conv_b), std::string::npos);
+
+  ASSERT_TRUE(write_file_atomic(path, "{\"format\": \"other\"}").ok());
+  auto bad = load_sensitivity_ranking(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(path), std::string::npos);
+}
+
+TEST(Sensitivity, MapMetricNeedsACallback) {
+  OutlierGraph t;
+  SensitivityOptions o;
+  o.metric = SensitivityMetric::kMap;
+  auto r = analyze_sensitivity(t.b.g, QuantPolicy{}, {}, CalibOptions{}, random_inputs(t.b.g, 1, 1), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("map"), std::string::npos);
+}
+
+// ---- accuracy-budget search -------------------------------------------------------------------
+
+std::vector<std::string> layer_names(int n) {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back("L" + std::to_string(i));
+  return v;
+}
+
+// A fake mAP: 30 minus a penalty for every "bad" layer still quantized. The ranking lists the
+// bad layers first, so keeping the top k float removes min(k, bad) penalties.
+struct FakeEval {
+  std::vector<double> penalty;  // by ranking position
+  std::vector<size_t> calls;    // set sizes seen
+  Expected<double> operator()(const std::set<std::string>& fl) {
+    calls.push_back(fl.size());
+    double s = 30.0;
+    for (size_t i = 0; i < penalty.size(); ++i) {
+      if (!fl.count("L" + std::to_string(i))) s -= penalty[i];
+    }
+    return s;
+  }
+};
+
+TEST(BudgetSearch, StopsAtTheSmallestPassingK) {
+  // Penalties 1.0 for the top 5 layers, 0.04 for the 15 others: full INT8 drops 5.6; for K >= 5
+  // the drop is the tail 0.04 * (20 - K), within 0.3 for K >= 13 (0.28), not for K = 12 (0.32).
+  FakeEval fe;
+  fe.penalty.assign(20, 0.04);
+  for (int i = 0; i < 5; ++i) fe.penalty[i] = 1.0;
+  auto res = search_float_budget(layer_names(20), 30.0, 0.3, std::ref(fe));
+  ASSERT_TRUE(res.ok()) << res.status().message();
+  EXPECT_TRUE(res->met);
+  EXPECT_EQ(res->k, 13);
+  EXPECT_EQ(res->float_layers.size(), 13u);
+  EXPECT_EQ(res->float_layers.front(), "L0");
+  EXPECT_LE(res->drop, 0.3 + 1e-9);
+  // K - 1 was tried and failed: nothing smaller passes (the fake score is monotone).
+  bool saw_km1_fail = false;
+  for (const BudgetStep& s : res->steps) saw_km1_fail |= (s.k == 12 && !s.passes);
+  EXPECT_TRUE(saw_km1_fail);
+  // Doubling stops at the first pass (16), never evaluating 20; each K once.
+  for (size_t n : fe.calls) EXPECT_LE(n, 16u);
+  std::set<size_t> uniq(fe.calls.begin(), fe.calls.end());
+  EXPECT_EQ(uniq.size(), fe.calls.size());
+  // 0, 1, 2, 4, 8, 16, then bisection 12 (fails), 14, 13 (both pass).
+  EXPECT_EQ(fe.calls, (std::vector<size_t>{0, 1, 2, 4, 8, 16, 12, 14, 13}));
+}
+
+TEST(BudgetSearch, FullInt8WithinBudgetKeepsNothingFloat) {
+  FakeEval fe;
+  fe.penalty.assign(8, 0.01);
+  auto res = search_float_budget(layer_names(8), 30.0, 1.0, std::ref(fe));
+  ASSERT_TRUE(res.ok());
+  EXPECT_TRUE(res->met);
+  EXPECT_EQ(res->k, 0);
+  EXPECT_TRUE(res->float_layers.empty());
+  EXPECT_EQ(fe.calls.size(), 1u);
+}
+
+TEST(BudgetSearch, ExactPowerOfTwoAndSingleBadLayer) {
+  FakeEval fe;
+  fe.penalty.assign(9, 0.0);
+  fe.penalty[0] = 5.0;  // one layer ruins it; K = 1 must be the answer
+  auto res = search_float_budget(layer_names(9), 30.0, 0.3, std::ref(fe));
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->k, 1);
+  EXPECT_EQ(fe.calls, (std::vector<size_t>{0, 1}));
+}
+
+TEST(BudgetSearch, UnreachableBudgetReportsNotMet) {
+  auto res = search_float_budget(layer_names(5), 30.0, 0.3, [](const std::set<std::string>&) -> Expected<double> {
+    return 20.0;  // nothing helps
+  });
+  ASSERT_TRUE(res.ok());
+  EXPECT_FALSE(res->met);
+  EXPECT_EQ(res->k, 0);  // the best score, fewest layers
+  auto neg = search_float_budget(layer_names(5), 30.0, -1.0, [](const std::set<std::string>&) { return 30.0; });
+  EXPECT_FALSE(neg.ok());
+  auto err = search_float_budget(layer_names(5), 30.0, 0.3, [](const std::set<std::string>& s) -> Expected<double> {
+    if (s.size() == 2) return io_error("val folder vanished");
+    return 0.0;
+  });
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.status().message().find("2 float layers"), std::string::npos) << err.status().message();
+}
+
+// ---- charts -----------------------------------------------------------------------------------
+
+TEST(ReportPlot, WritesPngFiles) {
+  const std::string dir = ::testing::TempDir();
+  BarChart c{"sensitivity", "score", {"a", "b", "c"}, {3.0, -1.0, 0.5}};
+  ASSERT_TRUE(write_bar_chart_png(dir + "/bars.png", c).ok());
+  LinePlot p;
+  p.title = "budget";
+  p.x_label = "layers in float";
+  p.left = {"mAP", {0, 1, 2, 4}, {20, 25, 27, 27.5}};
+  p.right = {"latency ms", {0, 1, 2, 4}, {5, 6, 7, 9}};
+  p.left_reference = 27.0;
+  ASSERT_TRUE(write_line_plot_png(dir + "/curve.png", p).ok());
+  for (const char* f : {"/bars.png", "/curve.png"}) {
+    auto bytes = read_file(dir + f);
+    ASSERT_TRUE(bytes.ok());
+    ASSERT_GT(bytes->size(), 8u);
+    EXPECT_EQ(bytes->substr(1, 3), "PNG");
+  }
+  EXPECT_FALSE(write_bar_chart_png(dir + "/bars.jpg", c).ok());
+  c.values.pop_back();
+  EXPECT_FALSE(write_bar_chart_png(dir + "/bars2.png", c).ok());
+}
+
+}  // namespace
+}  // namespace yq::quant
