@@ -7,12 +7,13 @@
 # model); single-threaded so numbers are comparable on a shared machine.
 #
 # usage: bench/sensitivity_targets.sh [BUILD_DIR] [OUT_DIR]
-#   env: DATA (default /work/shared/data), VAL_IMAGES (64), CALIB_IMAGES (32), SENS_IMAGES (8),
+#   env: YOLOQ_DATA (default ../shared/data), VAL_IMAGES (64), CALIB_IMAGES (32), SENS_IMAGES (8),
 #        MODELS (space-separated basenames; default: all five), DROPS ("1.0 0.3")
 set -euo pipefail
 BUILD=${1:-build}
 OUT=${2:-sensitivity_targets}
-DATA=${DATA:-/work/shared/data}
+root=$(cd "$(dirname "$0")/.." && pwd)
+DATA=${YOLOQ_DATA:-$root/../shared/data}
 VAL_IMAGES=${VAL_IMAGES:-64}
 CALIB_IMAGES=${CALIB_IMAGES:-32}
 SENS_IMAGES=${SENS_IMAGES:-8}

@@ -97,6 +97,12 @@ int run_quantize(const QuantizeArgs& a) {
   if (a.out.empty() || std::filesystem::path(a.out).extension() != ".onnx") {
     return report_error(invalid_argument("--out must name an .onnx file, got '" + a.out + "'"));
   }
+  // Fail before minutes of calibration, not after: the output folder must exist or be creatable.
+  if (const auto dir = std::filesystem::path(a.out).parent_path(); !dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return report_error(io_error(dir.string() + ": cannot create output folder: " + ec.message()));
+  }
   auto images = quant::list_images(a.calib_dir);
   if (!images.ok()) return report_error(images.status());
 

@@ -49,7 +49,17 @@ struct Group {
   size_t offset = 0;
 };
 
-enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant };
+enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant, kCopy };
+
+// One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
+// elements of `es` bytes (fp32::copy_strided).
+struct CopyBox {
+  int src = -1, dst = -1;  // slots
+  int64_t src_off = 0, dst_off = 0;
+  size_t es = 1;
+  int rank = 0;
+  int64_t dims[DNNL_MAX_NDIMS] = {}, is[DNNL_MAX_NDIMS] = {}, os[DNNL_MAX_NDIMS] = {};
+};
 
 // How the engine stores a (non-constant, f32) value that carries qparams.
 enum class VStore : uint8_t { kF32, kInt8, kFakeQuant };
@@ -84,6 +94,7 @@ struct Step {
   std::vector<int> ref_out;
   std::vector<Tensor> ref_in_t, ref_out_t;
   std::vector<const Tensor*> ref_in_p;
+  std::vector<CopyBox> boxes;  // kCopy
 };
 
 struct OutputPlan {
@@ -256,6 +267,7 @@ struct Engine::Impl {
   Expected<bool> try_int8(const ir::Node& n, int pos);
   Expected<bool> try_int8_conv(const ir::Node& n, int pos);
   bool try_int8_data_movement(const ir::Node& n);
+  bool try_int8_concat_copy(const ir::Node& n);
   void emit_int8_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk, const std::vector<float>& in_scales,
                       float out_scale, int pos, float pre_scale);
   Status plan_ref(const ir::Node& n);
@@ -596,8 +608,8 @@ void Engine::Impl::bind() {
         st.mems.push_back(dst);
         st.pre_c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
       }
-    } else if (st.kind == StepKind::kFakeQuant) {
-      // nothing to bind: execute_step wraps the slot
+    } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy) {
+      // nothing to bind: execute_step reads the slot pointers
     } else {
       st.ref_in_t.reserve(st.ref_in.size());
       for (size_t i = 0; i < st.ref_in.size(); ++i) {
@@ -639,6 +651,14 @@ Status Engine::Impl::execute_step(Step& st) {
       Status s = st.fn(*st.node, st.ref_in_p, st.ref_out_t);
       return s.ok() ? s : s.with_context(node_label(*st.node));
     }
+    case StepKind::kCopy:
+      for (const CopyBox& b : st.boxes) {
+        const char* in = slots[b.src].ptr + b.src_off * static_cast<int64_t>(b.es);
+        char* out = slots[b.dst].ptr + b.dst_off * static_cast<int64_t>(b.es);
+        if (!fp32::copy_strided(in, out, b.es, b.rank, b.dims, b.is, b.os))
+          return internal_error(node_label(*st.node) + ": strided copy does not fit");  // checked when planned
+      }
+      return ok_status();
     case StepKind::kFakeQuant: {
       // Per-tensor params round every element alike, so a blocked layout (padding included) is
       // rounded as one flat array; per-channel params are only planned on plain slots.
@@ -824,15 +844,27 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   return true;
 }
 
-// Ops that only move bytes: the reference kernels run them on int8 data unchanged.
+// Ops that only move bytes run on the int8 data unchanged, on the plain kernels (their strided copy
+// takes any element size). Pad fills with q = 0, the zero point: only a zero pad value qualifies.
 bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
-  static const char* const kOps[] = {"Slice", "Split", "Transpose", "Gather"};
+  static const char* const kOps[] = {"Slice", "Split", "Transpose", "Gather", "Pad"};
   if (std::find(std::begin(kOps), std::end(kOps), n.op_type) == std::end(kOps)) return false;
   const ir::ValueId x = n.input(0);
   if (!is_int8(x) || n.outputs().empty()) return false;
   for (ir::ValueId o : n.outputs())
     if (o == ir::kNoValue || !same_int8(x, o)) return false;
-  runtime::ref::RefKernelFn fn = runtime::ref::find_ref_kernel(n.op_type);
+  const bool pad = n.op_type == "Pad";
+  if (pad) {
+    if (n.attrs.get_string("mode", "constant") != "constant" || n.attrs.get_float("value", 0.f) != 0.f) return false;
+    const ir::ValueId c = n.input(2);
+    if (c != ir::kNoValue) {
+      const ir::Value& cv = graph.value(c);
+      if (!cv.is_constant() || cv.dtype != DType::kF32) return false;
+      for (int64_t i = 0; i < cv.constant->numel(); ++i)
+        if (cv.constant->data<float>()[i] != 0.f) return false;
+    }
+  }
+  runtime::ref::RefKernelFn fn = fp32::find_plain_kernel(n.op_type);
   if (!fn) return false;
   Step st;
   st.kind = StepKind::kRef;
@@ -840,8 +872,8 @@ bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
   st.fn = fn;
   for (size_t i = 0; i < n.inputs().size(); ++i) {
     ir::ValueId v = n.input(i);
-    if (v == ir::kNoValue) {
-      st.ref_in.push_back(-1);
+    if (v == ir::kNoValue || (pad && i == 2)) {
+      st.ref_in.push_back(-1);  // Pad's (zero, f32) constant: the int8 kernel's default fill is 0
     } else if (graph.value(v).is_constant()) {
       st.ref_in.push_back(-2);
     } else {
@@ -858,7 +890,103 @@ bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
   }
   ++stats.ref_kernels;
   ++stats.int8_kernels;
-  st.info = add_info(n.name, n.op_type, "int8:ref:" + n.op_type);
+  st.info = add_info(n.name, n.op_type, "int8:plain:" + n.op_type);
+  steps.push_back(std::move(st));
+  return true;
+}
+
+namespace {
+
+// Strides (elements) of a desc whose layout is a permutation of its dims with no inner blocks or
+// padding (nchw, nhwc, ...); false for blocked layouts.
+bool strides_only(const memory::desc& d, int64_t* strides) {
+  if (d.is_zero() || d.data.format_kind != dnnl_blocked || d.data.offset0 != 0) return false;
+  const dnnl_blocking_desc_t& b = d.data.format_desc.blocking;
+  if (b.inner_nblks != 0) return false;
+  for (int i = 0; i < d.data.ndims; ++i) {
+    if (d.data.padded_dims[i] != d.data.dims[i] || d.data.padded_offsets[i] != 0) return false;
+    strides[i] = b.strides[i];
+  }
+  return true;
+}
+
+}  // namespace
+
+// Concat of int8 values as strided copies, in the layout of the first input when that layout is a
+// permutation of dims (nhwc from the int8 convs, or plain): every input in such a layout is read
+// in place; others (blocked, or another scale or type) are first converted to plain int8 at the
+// output's scale. Exact: it moves the int8 values the output scale already describes.
+bool Engine::Impl::try_int8_concat_copy(const ir::Node& n) {
+  if (n.outputs().size() != 1 || n.inputs().empty()) return false;
+  const ir::ValueId y = n.output(0);
+  if (!is_int8(y)) return false;
+  const ir::Value& yv = graph.value(y);
+  const int rank = static_cast<int>(yv.shape.size());
+  if (rank == 0 || rank > DNNL_MAX_NDIMS) return false;
+  int64_t axis = n.attrs.get_int("axis", 0);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return false;
+  bool any_shared = false;
+  int64_t total = 0;
+  for (ir::ValueId v : n.inputs()) {
+    if (v == ir::kNoValue || graph.value(v).is_constant()) return false;
+    const Shape& sh = graph.value(v).shape;
+    if (static_cast<int>(sh.size()) != rank) return false;
+    for (int d = 0; d < rank; ++d)
+      if (d != axis && sh[d] != yv.shape[d]) return false;
+    total += sh[axis];
+    any_shared = any_shared || same_int8(v, y);
+  }
+  if (!any_shared || total != yv.shape[axis]) return false;
+  // Output layout: the first input's dim order (strides-only), else plain.
+  int64_t order_strides[DNNL_MAX_NDIMS];
+  const ir::ValueId x0 = n.input(0);
+  const bool keep = same_int8(x0, y) && strides_only(slots[native_slot(x0)].desc, order_strides);
+  std::vector<int> order(rank);
+  for (int d = 0; d < rank; ++d) order[d] = d;
+  if (keep)
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return order_strides[a] > order_strides[b]; });
+  memory::dims ystr(rank);
+  int64_t acc = 1;
+  for (int k = rank - 1; k >= 0; --k) {
+    ystr[order[k]] = acc;
+    acc *= yv.shape[order[k]];
+  }
+  const memory::desc ydesc(fp32::to_dims(yv.shape), int8_dt(y), ystr);
+
+  Step st;
+  st.kind = StepKind::kCopy;
+  st.node = &n;
+  const int ys = add_slot(y, ydesc, add_group(), vscale[y]);
+  int64_t at = 0;
+  for (ir::ValueId v : n.inputs()) {
+    const Shape& sh = graph.value(v).shape;
+    int64_t is[DNNL_MAX_NDIMS];
+    int s = native_slot(v);
+    if (!(same_int8(v, y) && strides_only(slots[s].desc, is))) {
+      s = slot_as(v, int8::plain_desc(sh, int8_dt(y)), vscale[y]);
+      (void)strides_only(slots[s].desc, is);
+    }
+    CopyBox b;
+    b.src = s;
+    b.dst = ys;
+    b.dst_off = at * ystr[axis];
+    b.es = 1;
+    b.rank = rank;
+    for (int d = 0; d < rank; ++d) {
+      b.dims[d] = sh[d];
+      b.is[d] = is[d];
+      b.os[d] = ystr[d];
+    }
+    at += sh[axis];
+    if (shape_numel(sh) == 0) continue;
+    st.boxes.push_back(b);
+    st.reads.push_back(s);
+  }
+  st.writes = {ys};
+  native[y] = ys;
+  ++stats.int8_kernels;
+  st.info = add_info(n.name, n.op_type, std::string("int8:copy:Concat(") + (keep ? "keep" : "plain") + ")");
   steps.push_back(std::move(st));
   return true;
 }
@@ -868,6 +996,7 @@ Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
   if (n.op_type == "Conv" || n.op_type == "FusedConv") return try_int8_conv(n, pos);
   const bool pool = n.op_type == "MaxPool", resize = n.op_type == "Resize", concat = n.op_type == "Concat";
   if (!pool && !resize && !concat) return try_int8_data_movement(n);
+  if (concat && try_int8_concat_copy(n)) return true;
   if (n.outputs().size() != 1) return false;
   const ir::ValueId y = n.output(0);
   if (!is_int8(y)) return false;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The main job on the default model: install, build, then describe and benchmark YOLOX-Nano
-# (from $YOLOQ_DATA, default ../shared/data) and run it on a real image.
-# As quantization lands this grows into `yoloq quantize` with its FP32-vs-INT8 report.
+# The main job on the default model: install, build, then quantize YOLOX-Nano to INT8 (calibrate
+# on coco128 train2017, evaluate on val2017) with the accuracy-budget mode, and print the
+# FP32-vs-INT8 report. Data comes from $YOLOQ_DATA (default ../shared/data); pass another model
+# path as $1 to quantize that instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -14,13 +15,12 @@ if [ ! -f "$model" ]; then
   exit 2
 fi
 yoloq="$root/build/yoloq"
+out="$root/out"
+mkdir -p "$out"
+name=$(basename "$model" .onnx)
 "$yoloq" info "$model"
 echo
-"$yoloq" bench "$model" --threads 2 --iters 50
+"$yoloq" quantize "$model" --calib "$data/coco128/images/train2017" --calib-images 32 \
+  --val "$data/coco128" --max-drop 1.0 --out "$out/${name}_int8.onnx"
 echo
-out=$(mktemp -d)
-image="$data/coco128/images/val2017/000000000139.jpg"
-if [ -f "$image" ]; then
-  "$yoloq" run "$model" --image "$image" --preprocess yolox --out "$out"
-fi
-echo "quickstart: ok (outputs in $out)"
+echo "quickstart: ok — INT8 model, ranges, TensorRT cache and budget report in $out/"

@@ -3,6 +3,8 @@
 //
 //   node tools/ort_run.mjs run   MODEL.onnx IN.npy[,IN2.npy] OUTDIR [--threads N]
 //       writes OUTDIR/<output name>.npy for every model output (names sanitised like yoloq run).
+//   node tools/ort_run.mjs runmany MODEL.onnx LIST.txt [--threads N]
+//       LIST.txt has one "IN.npy OUTDIR" pair per line; one session runs them all.
 //   node tools/ort_run.mjs bench MODEL.onnx [--threads N] [--iters N] [--warmup N] [--batch N]
 //       prints one JSON object: {"median_ms":..,"min_ms":..,"p90_ms":..,"threads":..}
 //
@@ -73,6 +75,15 @@ async function main() {
     const out = await session.run(feeds);
     fs.mkdirSync(outdir, { recursive: true });
     for (const n of session.outputNames) writeNpy(path.join(outdir, safeName(n) + '.npy'), out[n]);
+  } else if (mode === 'runmany') {
+    const lines = fs.readFileSync(rest[0], 'utf8').split('\n').filter((l) => l.trim());
+    for (const line of lines) {
+      const [input, outdir] = line.trim().split(/\s+/);
+      const feeds = { [session.inputNames[0]]: readNpy(input) };
+      const out = await session.run(feeds);
+      fs.mkdirSync(outdir, { recursive: true });
+      for (const n of session.outputNames) writeNpy(path.join(outdir, safeName(n) + '.npy'), out[n]);
+    }
   } else if (mode === 'bench') {
     const iters = flag(rest, '--iters', 50), warmup = flag(rest, '--warmup', 5), batch = flag(rest, '--batch', 1);
     const meta = session.inputMetadata ? session.inputMetadata : null;

@@ -40,6 +40,10 @@ if [ -f "$model" ]; then
   expect_error bad-input-npy "$tmp/in.npy" "$yoloq" run "$model" --input "$tmp/in.npy" --out "$tmp/o"
   echo "not an image" >"$tmp/bad.jpg"
   expect_error corrupt-image "$tmp/bad.jpg" "$yoloq" run "$model" --image "$tmp/bad.jpg" --preprocess yolox --out "$tmp/o"
+  mkdir -p "$tmp/empty_calib"
+  expect_error empty-calib-folder "$tmp/empty_calib" "$yoloq" quantize "$model" --calib "$tmp/empty_calib" --out "$tmp/q/x.onnx"
+  if ls "$tmp/q" 2>/dev/null | grep -q .; then echo "FAIL quantize left files after an error"; fails=$((fails + 1)); fi
+  expect_error bad-method "entropy" "$yoloq" quantize "$model" --calib "$tmp/empty_calib" --method kl --out "$tmp/q/x.onnx"
   for cmd in info "bench --iters 2 --warmup 0"; do
     # shellcheck disable=SC2086
     if "$yoloq" $cmd "$model" --json >"$tmp/j" 2>"$tmp/err" && /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/j"; then

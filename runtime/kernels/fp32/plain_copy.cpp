@@ -234,6 +234,12 @@ int norm_axis(int64_t axis, int rank) { return static_cast<int>(axis < 0 ? axis 
 
 }  // namespace
 
+bool copy_strided(const void* in, void* out, size_t elem_size, int rank, const int64_t* dims,
+                  const int64_t* in_strides, const int64_t* out_strides) {
+  if (rank < 0 || rank > kMaxRank) return false;
+  return copy_box(in, out, elem_size, rank, dims, in_strides, out_strides);
+}
+
 Status plain_transpose(const ir::Node& node, std::span<const Tensor* const> inputs, std::span<Tensor> outputs) {
   if (inputs.empty() || !inputs[0] || outputs.empty() || !fits(*inputs[0])) {
     return ref::ref_transpose(node, inputs, outputs);
@@ -414,15 +420,18 @@ Status plain_gather(const ir::Node& node, std::span<const Tensor* const> inputs,
   return ok_status();
 }
 
-// Pad, constant mode with non-negative pads: fill, then copy the input into the interior. Other
-// modes and cropping (negative pads) run on the reference.
+// Pad, constant mode with non-negative pads: fill, then copy the input into the interior. Any
+// element size the strided copy takes; the fill value is the constant converted to the dtype as
+// the reference converts it (an f32/f64 value, or an integer dtype's own value). Other modes and
+// cropping (negative pads) run on the reference.
 Status plain_pad(const ir::Node& node, std::span<const Tensor* const> inputs, std::span<Tensor> outputs) {
   if (inputs.empty() || !inputs[0] || outputs.empty() || !fits(*inputs[0])) return ref::ref_pad(node, inputs, outputs);
   const Tensor& x = *inputs[0];
   Tensor& y = outputs[0];
   const int rank = x.rank();
-  if (node.attrs.get_string("mode", "constant") != "constant" || x.dtype() != DType::kF32 ||
-      y.dtype() != DType::kF32 || y.rank() != rank) {
+  const DType dt = x.dtype();
+  const bool supported = dt == DType::kF32 || dt == DType::kI8 || dt == DType::kU8;
+  if (node.attrs.get_string("mode", "constant") != "constant" || !supported || y.dtype() != dt || y.rank() != rank) {
     return ref::ref_pad(node, inputs, outputs);
   }
   const std::vector<int64_t> pads =
@@ -443,22 +452,36 @@ Status plain_pad(const ir::Node& node, std::span<const Tensor* const> inputs, st
   }
   for (int d = 0; d < rank; ++d)
     if (y.dim(d) != x.dim(d) + begin[d] + end[d]) return ref::ref_pad(node, inputs, outputs);
-  float value = node.attrs.get_float("value", 0.0f);
+  // The fill pattern, one element of the output dtype.
+  uint8_t fill[4] = {};
   if (inputs.size() > 2 && inputs[2] && inputs[2]->numel() > 0) {
-    if (inputs[2]->dtype() != DType::kF32) return ref::ref_pad(node, inputs, outputs);
-    value = inputs[2]->data<float>()[0];
+    if (inputs[2]->dtype() != dt) return ref::ref_pad(node, inputs, outputs);
+    std::memcpy(fill, inputs[2]->raw(), dtype_size(dt));
+  } else if (dt == DType::kF32) {
+    const float value = node.attrs.get_float("value", 0.0f);
+    std::memcpy(fill, &value, sizeof(value));
+  } else if (node.attrs.get_float("value", 0.0f) != 0.0f) {
+    return ref::ref_pad(node, inputs, outputs);  // an f32 attribute on an integer tensor: its rules
   }
-  float* yp = y.data<float>();
+  const size_t es = dtype_size(dt);
+  auto* yp = static_cast<uint8_t*>(y.raw());
   const int64_t n = y.numel();
-  const bool parallel = n * 4 >= kParallelBytes;
+  const bool parallel = n * static_cast<int64_t>(es) >= kParallelBytes;
+  if (es == 1) {
+    std::memset(yp, fill[0], static_cast<size_t>(n));
+  } else {
+    float value;
+    std::memcpy(&value, fill, sizeof(value));
+    float* yf = y.data<float>();
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t i = 0; i < n; ++i) yp[i] = value;
+    for (int64_t i = 0; i < n; ++i) yf[i] = value;
+  }
   int64_t xs[kMaxRank], ys[kMaxRank];
   contiguous_strides(x.shape(), xs);
   contiguous_strides(y.shape(), ys);
   int64_t off = 0;
   for (int d = 0; d < rank; ++d) off += begin[d] * ys[d];
-  if (x.numel() > 0 && !copy_box(x.raw(), yp + off, 4, rank, x.shape().data(), xs, ys)) {
+  if (x.numel() > 0 && !copy_box(x.raw(), yp + static_cast<size_t>(off) * es, es, rank, x.shape().data(), xs, ys)) {
     return ref::ref_pad(node, inputs, outputs);
   }
   return ok_status();

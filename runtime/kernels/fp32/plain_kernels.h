@@ -23,6 +23,13 @@ namespace yq::runtime::fp32 {
 
 using PlainKernelFn = runtime::ref::RefKernelFn;
 
+// Copies the box `dims` (rank <= 8) of elements of `elem_size` bytes (1, 2, 4 or 8): for every
+// index i, out[i·out_strides] = in[i·in_strides] (strides in elements). The engine uses it for
+// data movement on int8 slots in any strides-only layout (nchw, nhwc, ...). False when the box
+// does not fit (rank above 8 after merging, another element size); nothing is written then.
+bool copy_strided(const void* in, void* out, size_t elem_size, int rank, const int64_t* dims,
+                  const int64_t* in_strides, const int64_t* out_strides);
+
 // nullptr when op_type has no plain kernel.
 PlainKernelFn find_plain_kernel(const std::string& op_type);
 
