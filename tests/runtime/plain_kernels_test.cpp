@@ -203,6 +203,56 @@ TEST(PlainKernels, PadMatchesReference) {
   check_op(make_node("Pad"), {&x, &crop}, {{1, 24, 42, 47}}, true, "pad crop");
 }
 
+// Random bytes as an int8 / uint8 tensor.
+Tensor random_bytes(DType dt, const Shape& s, uint32_t seed) {
+  Tensor t = Tensor::zeros(dt, s);
+  auto* p = static_cast<uint8_t*>(t.raw());
+  for (size_t i = 0; i < t.nbytes(); ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    p[i] = static_cast<uint8_t>(seed >> 24);
+  }
+  return t;
+}
+
+// The engine runs int8 data movement on these kernels: 1-byte elements must match the reference.
+TEST(PlainKernels, DataMovementOnInt8MatchesReference) {
+  for (DType dt : {DType::kI8, DType::kU8}) {
+    const std::string tag = dtype_name(dt);
+    Tensor x = random_bytes(dt, {1, 24, 43, 45}, 3);
+    Tensor pads = Tensor::from_vector<int64_t>({0, 0, 1, 0, 0, 0, 2, 3}, {8});
+    check_op(make_node("Pad"), {&x, &pads}, {{1, 24, 46, 48}}, true, tag + " pad zero", dt);
+    Tensor v = random_bytes(dt, {}, 9);
+    check_op(make_node("Pad"), {&x, &pads, &v}, {{1, 24, 46, 48}}, true, tag + " pad value", dt);
+    ir::Attributes ta;
+    ta.set("perm", std::vector<int64_t>{0, 2, 3, 1});
+    check_op(make_node("Transpose", ta), {&x}, {{1, 43, 45, 24}}, true, tag + " transpose", dt);
+    Tensor y = random_bytes(dt, {1, 5, 43, 45}, 4);
+    ir::Attributes ca;
+    ca.set("axis", int64_t{1});
+    check_op(make_node("Concat", ca), {&x, &y}, {{1, 29, 43, 45}}, true, tag + " concat", dt);
+    Tensor starts = Tensor::from_vector<int64_t>({1, 0}, {2}), ends = Tensor::from_vector<int64_t>({1000, 1000}, {2});
+    Tensor axes = Tensor::from_vector<int64_t>({2, 3}, {2}), steps = Tensor::from_vector<int64_t>({2, 2}, {2});
+    check_op(make_node("Slice"), {&x, &starts, &ends, &axes, &steps}, {{1, 24, 21, 23}}, true, tag + " slice", dt);
+  }
+}
+
+// copy_strided in a channels-last layout (how the engine concatenates nhwc int8 conv outputs):
+// the logical order is nchw, memory order nhwc, and the copy must land every byte.
+TEST(PlainKernels, CopyStridedChannelsLast) {
+  const int64_t H = 7, W = 9, C = 40, Ci = 24;
+  Tensor src = random_bytes(DType::kI8, {H * W * Ci}, 1);
+  std::vector<int8_t> dst(H * W * C, 0);
+  const int64_t dims[4] = {1, Ci, H, W};
+  const int64_t is[4] = {H * W * Ci, 1, W * Ci, Ci}, os[4] = {H * W * C, 1, W * C, C};
+  ASSERT_TRUE(fp32::copy_strided(src.raw(), dst.data() + 8, 1, 4, dims, is, os));
+  const int8_t* sp = src.data<int8_t>();
+  for (int64_t p = 0; p < H * W; ++p)
+    for (int64_t c = 0; c < C; ++c) {
+      const int8_t want = c >= 8 && c < 8 + Ci ? sp[p * Ci + c - 8] : 0;
+      ASSERT_EQ(dst[p * C + c], want) << "pixel " << p << " channel " << c;
+    }
+}
+
 struct BinaryCase {
   Shape a, b, y;
 };

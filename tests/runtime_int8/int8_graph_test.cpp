@@ -5,6 +5,8 @@
 // qparams without changing what it computes, and rejects inconsistent scales by node name.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "ir/passes/absorb_qdq.h"
 #include "ir/passes/pass.h"
 #include "ir/passes/pipeline.h"
@@ -109,6 +111,72 @@ TEST(Int8Graph, ConcatRequantizesTheOddInputOut) {
   const double lsb = 0.04;
   Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], lsb, 1e-3 * lsb);
   EXPECT_LE(d.max_abs, 2 * lsb + 1e-3 * lsb) << "max diff " << d.max_abs / lsb << " LSB";
+}
+
+// A Focus stem on int8 (YOLOX): four stride-2 Slices, a Concat, a conv whose output goes
+// through Pad and a Transpose. The data movement runs on the plain strided-copy kernels and the
+// Concat as one strided copy, all on int8 bytes, so everything up to the conv is exact; then a
+// concat of two int8 conv outputs (kept in the convs' layout) and of an f32-path input.
+TEST(Int8Graph, DataMovementRunsOnPlainInt8Kernels) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 3, 18, 22});
+  g.value(x).qparams = sym(1.f / 64);
+  std::vector<ir::ValueId> parts;
+  for (int i = 0; i < 4; ++i) {
+    ir::ValueId st = g.add_constant("st" + std::to_string(i), Tensor::from_vector<int64_t>({i % 2, i / 2}, {2}));
+    ir::ValueId en = g.add_constant("en" + std::to_string(i), Tensor::from_vector<int64_t>({1000, 1000}, {2}));
+    ir::ValueId ax = g.add_constant("ax" + std::to_string(i), Tensor::from_vector<int64_t>({2, 3}, {2}));
+    ir::ValueId sp = g.add_constant("sp" + std::to_string(i), Tensor::from_vector<int64_t>({2, 2}, {2}));
+    ir::ValueId y = add_act(g, "s" + std::to_string(i), {1, 3, 9, 11});
+    g.add_node("Slice", "slice" + std::to_string(i), {x, st, en, ax, sp}, {y});
+    g.value(y).qparams = sym(1.f / 64);
+    parts.push_back(y);
+  }
+  ir::ValueId cat = add_act(g, "focus", {1, 12, 9, 11});
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", "focus_cat", parts, {cat}, ca);
+  g.value(cat).qparams = sym(1.f / 64);
+  ir::ValueId c1 = add_conv(g, "conv1", cat, 12, 16, 3, {1, 16, 9, 11}, 11);
+  ir::ValueId c2 = add_conv(g, "conv2", cat, 12, 8, 1, {1, 8, 9, 11}, 12);
+  g.value(c1).qparams = sym(0.05f);
+  g.value(c2).qparams = sym(0.05f);
+  ir::ValueId cat2 = add_act(g, "cat2", {1, 24, 9, 11});
+  g.add_node("Concat", "cat2", {c1, c2}, {cat2}, ca);
+  g.value(cat2).qparams = sym(0.05f);
+  ir::ValueId pads = g.add_constant("pads", Tensor::from_vector<int64_t>({0, 0, 1, 2, 0, 0, 2, 1}, {8}));
+  ir::ValueId padded = add_act(g, "padded", {1, 24, 12, 14});
+  g.add_node("Pad", "pad", {cat2, pads}, {padded});
+  g.value(padded).qparams = sym(0.05f);
+  ir::ValueId tr = add_act(g, "tr", {1, 12, 14, 24});
+  ir::Attributes ta;
+  ta.set("perm", std::vector<int64_t>{0, 2, 3, 1});
+  g.add_node("Transpose", "transpose", {padded}, {tr}, ta);
+  g.value(tr).qparams = sym(0.05f);
+  g.add_output(cat);
+  g.add_output(tr);
+
+  std::vector<Tensor> in = {random_tensor({1, 3, 18, 22}, 5)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  ASSERT_EQ(fast.outputs.size(), 2u);
+  ASSERT_EQ(ref.outputs.size(), 2u);
+  // 4 Slices, 2 Concats, 2 convs, Pad, Transpose: all int8, nothing quantized twice.
+  EXPECT_EQ(fast.stats.int8_kernels, 10);
+  EXPECT_EQ(fast.stats.quantize_ops, 1);
+  EXPECT_EQ(fast.stats.requantize_ops, 0);
+  int plain = 0, copy = 0;
+  for (const KernelInfo& k : fast.stats.kernels) {
+    plain += k.impl.rfind("int8:plain:", 0) == 0;
+    copy += k.impl.rfind("int8:copy:Concat", 0) == 0;
+  }
+  EXPECT_EQ(plain, 6);  // Slices, Pad, Transpose
+  EXPECT_EQ(copy, 2);
+  EXPECT_EQ(0, std::memcmp(fast.outputs[0].raw(), ref.outputs[0].raw(), ref.outputs[0].nbytes()));
+  const double lsb = 0.05;
+  Diff d = diff_lsb(fast.outputs[1], ref.outputs[1], lsb, 1e-3 * lsb);
+  EXPECT_LE(d.max_abs, lsb + 1e-3 * lsb) << "max diff " << d.max_abs / lsb << " LSB";
+  EXPECT_LE(d.nonzero, d.n / 50) << d.nonzero << " of " << d.n << " elements differ";
 }
 
 // ---- QuantizeLinear / DequantizeLinear reference kernels vs quant/qmath.h ----

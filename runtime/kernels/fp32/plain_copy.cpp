@@ -208,8 +208,21 @@ bool copy_box(const void* in, void* out, size_t es, int rank, const int64_t* dim
   int64_t n = 1;
   for (int d = 0; d < rank; ++d) n *= dims[d];
   if (n == 0) return true;
+  if (rank > kMaxRank) return false;
+  // Visit the dims in the output's memory order (largest output stride first): the innermost loop
+  // then writes contiguously even when the logical order is not the memory order (an nhwc int8
+  // Concat along C becomes rows of C_i bytes instead of a byte scatter with stride C).
+  int perm[kMaxRank];
+  for (int d = 0; d < rank; ++d) perm[d] = d;
+  std::stable_sort(perm, perm + rank, [&](int a, int b) { return os[a] > os[b]; });
+  int64_t pd[kMaxRank], pis[kMaxRank], pos[kMaxRank];
+  for (int d = 0; d < rank; ++d) {
+    pd[d] = dims[perm[d]];
+    pis[d] = is[perm[d]];
+    pos[d] = os[perm[d]];
+  }
   Region r;
-  if (!make_region(rank, dims, is, os, &r)) return false;
+  if (!make_region(rank, pd, pis, pos, &r)) return false;
   switch (es) {
     case 1: copy_region(static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out), r); return true;
     case 2: copy_region(static_cast<const uint16_t*>(in), static_cast<uint16_t*>(out), r); return true;
