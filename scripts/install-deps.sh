@@ -14,9 +14,12 @@ packages=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang lld libclang-rt-14-dev      # libFuzzer + sanitizers
-  nodejs npm                        # onnxruntime-node (oracle)
-  python3-onnx python3-numpy        # fixture generators under tools/
+  python3-onnx python3-numpy        # ONNX checker in tests, fixture generators under tools/
 )
+# Node.js runs the onnxruntime-node oracle. A machine may already have its own Node (not Debian's
+# package, and Debian's npm then conflicts with it): install Debian's only when none is on PATH.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
