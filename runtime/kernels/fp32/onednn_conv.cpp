@@ -53,6 +53,48 @@ bool append_activation(const ir::Node& n, dnnl::post_ops& po) {
 
 }  // namespace
 
+Expected<std::optional<ConvGeometry>> conv_geometry(const ir::Graph& g, const ir::Node& n) {
+  const ir::Value& x = g.value(n.input(0));
+  const ir::Value& w = g.value(n.input(1));
+  const ir::Value& y = g.value(n.output(0));
+  if (x.shape.size() != 4 || w.shape.size() != 4 || y.shape.size() != 4) return std::optional<ConvGeometry>();
+  ConvGeometry c;
+  c.group = n.attrs.get_int("group", 1);
+  c.ic = x.shape[1];
+  c.oc = w.shape[0];
+  c.kh = w.shape[2];
+  c.kw = w.shape[3];
+  if (c.group <= 0 || c.ic % c.group != 0 || c.oc % c.group != 0 || w.shape[1] != c.ic / c.group || y.shape[1] != c.oc)
+    return invalid_model("Conv weight " + shape_str(w.shape) + " does not fit input " + shape_str(x.shape) +
+                         " with group " + std::to_string(c.group));
+  std::vector<int64_t> strides = n.attrs.get_ints("strides", {1, 1});
+  std::vector<int64_t> dil = n.attrs.get_ints("dilations", {1, 1});
+  std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) return std::optional<ConvGeometry>();
+  const std::string auto_pad = n.attrs.get_string("auto_pad", "NOTSET");
+  const int64_t k[2] = {c.kh, c.kw};
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    for (int i = 0; i < 2; ++i) {
+      int64_t ext = (k[i] - 1) * dil[i] + 1;
+      int64_t total = std::max<int64_t>(0, (y.shape[2 + i] - 1) * strides[i] + ext - x.shape[2 + i]);
+      int64_t small = total / 2;
+      pads[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      pads[i + 2] = total - pads[i];
+    }
+  } else if (auto_pad == "VALID") {
+    pads = {0, 0, 0, 0};
+  }
+  c.src_dims = to_dims(x.shape);
+  c.dst_dims = to_dims(y.shape);
+  c.w_dims = c.group == 1 ? memory::dims{c.oc, c.ic, c.kh, c.kw}
+                          : memory::dims{c.group, c.oc / c.group, c.ic / c.group, c.kh, c.kw};
+  c.strides = {strides[0], strides[1]};
+  c.dilations = {dil[0] - 1, dil[1] - 1};
+  c.pad_l = {pads[0], pads[1]};
+  c.pad_r = {pads[2], pads[3]};
+  return std::optional<ConvGeometry>(std::move(c));
+}
+
 Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::Node& n,
                                                 std::span<const memory::desc> in, const dnnl::engine& eng) {
   const bool fused = n.op_type == "FusedConv";
@@ -67,36 +109,15 @@ Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::No
   const bool has_res = fused && n.input(3) != ir::kNoValue;
   if (has_res && (in.size() < 4 || in[3].is_zero() || g.value(n.input(3)).shape != y.shape)) return decline();
 
-  const int64_t group = n.attrs.get_int("group", 1);
-  const int64_t ic = x.shape[1], oc = w.shape[0], kh = w.shape[2], kw = w.shape[3];
-  if (group <= 0 || ic % group != 0 || oc % group != 0 || w.shape[1] != ic / group || y.shape[1] != oc)
-    return invalid_model("Conv weight " + shape_str(w.shape) + " does not fit input " + shape_str(x.shape) +
-                         " with group " + std::to_string(group));
-  std::vector<int64_t> strides = n.attrs.get_ints("strides", {1, 1});
-  std::vector<int64_t> dil = n.attrs.get_ints("dilations", {1, 1});
-  std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
-  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) return decline();
-  const std::string auto_pad = n.attrs.get_string("auto_pad", "NOTSET");
-  const int64_t k[2] = {kh, kw};
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    for (int i = 0; i < 2; ++i) {
-      int64_t ext = (k[i] - 1) * dil[i] + 1;
-      int64_t total = std::max<int64_t>(0, (y.shape[2 + i] - 1) * strides[i] + ext - x.shape[2 + i]);
-      int64_t small = total / 2;
-      pads[i] = auto_pad == "SAME_UPPER" ? small : total - small;
-      pads[i + 2] = total - pads[i];
-    }
-  } else if (auto_pad == "VALID") {
-    pads = {0, 0, 0, 0};
-  }
-
-  memory::dims src_dims = to_dims(x.shape), dst_dims = to_dims(y.shape);
-  memory::dims w_dims = group == 1 ? memory::dims{oc, ic, kh, kw} : memory::dims{group, oc / group, ic / group, kh, kw};
+  YQ_ASSIGN_OR_RETURN(std::optional<ConvGeometry> geo, conv_geometry(g, n));
+  if (!geo) return decline();
+  const int64_t group = geo->group, ic = geo->ic, oc = geo->oc;
+  const memory::dims &src_dims = geo->src_dims, &dst_dims = geo->dst_dims, &w_dims = geo->w_dims;
   auto any = memory::format_tag::any;
   auto f32 = memory::data_type::f32;
   memory::desc src_md(src_dims, f32, any), w_md(w_dims, f32, any), dst_md(dst_dims, f32, any);
   memory::desc b_md = b ? memory::desc({oc}, f32, memory::format_tag::x) : memory::desc();
-  memory::dims st{strides[0], strides[1]}, dl{dil[0] - 1, dil[1] - 1}, pl{pads[0], pads[1]}, pr{pads[2], pads[3]};
+  const memory::dims &st = geo->strides, &dl = geo->dilations, &pl = geo->pad_l, &pr = geo->pad_r;
 
   dnnl::post_ops po;
   if (fused && !append_activation(n, po)) return decline();

@@ -16,6 +16,7 @@
 #include <dnnl.hpp>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -65,6 +66,17 @@ dnnl::primitive_attr base_attr();
 // Copies `src` (a plain f32 tensor) into newly allocated memory of layout `dst_desc`.
 dnnl::memory pack_constant(const Tensor& src, const dnnl::memory::dims& plain_dims, const dnnl::memory::desc& dst_desc,
                            const dnnl::engine& eng);
+
+// Conv/FusedConv geometry in oneDNN's terms, shared by the fp32 and int8 conv factories.
+struct ConvGeometry {
+  int64_t group = 1, ic = 0, oc = 0, kh = 0, kw = 0;
+  dnnl::memory::dims src_dims, dst_dims;
+  dnnl::memory::dims w_dims;  // {oc, ic, kh, kw}, or {g, oc/g, ic/g, kh, kw} when grouped
+  dnnl::memory::dims strides, dilations, pad_l, pad_r;  // dilations oneDNN-style (0 = dense)
+};
+// nullopt: not a 2-D conv oneDNN can take (the caller declines); an error: a weight that cannot
+// fit the input (shape inference should have caught it). auto_pad SAME_*/VALID become pads.
+Expected<std::optional<ConvGeometry>> conv_geometry(const ir::Graph& g, const ir::Node& n);
 
 // What a factory returns to decline a node.
 inline Expected<std::unique_ptr<DnnlKernel>> decline() { return std::unique_ptr<DnnlKernel>(); }

@@ -83,41 +83,20 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   const bool has_res = fused && n.input(3) != ir::kNoValue;
   if (has_res && g.value(n.input(3)).shape != y.shape) return decline();
 
-  const int64_t group = n.attrs.get_int("group", 1);
-  const int64_t ic = x.shape[1], oc = w.shape[0], kh = w.shape[2], kw = w.shape[3];
-  if (group <= 0 || ic % group != 0 || oc % group != 0 || w.shape[1] != ic / group || y.shape[1] != oc)
-    return invalid_model("Conv weight " + shape_str(w.shape) + " does not fit input " + shape_str(x.shape) +
-                         " with group " + std::to_string(group));
+  YQ_ASSIGN_OR_RETURN(std::optional<fp32::ConvGeometry> geo, fp32::conv_geometry(g, n));
+  if (!geo) return decline();
+  const int64_t oc = geo->oc;
   if (!int8_weight_params(*w.qparams, oc)) return decline();
-  std::vector<int64_t> strides = n.attrs.get_ints("strides", {1, 1});
-  std::vector<int64_t> dil = n.attrs.get_ints("dilations", {1, 1});
-  std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
-  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) return decline();
-  const std::string auto_pad = n.attrs.get_string("auto_pad", "NOTSET");
-  const int64_t k[2] = {kh, kw};
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    for (int i = 0; i < 2; ++i) {
-      int64_t ext = (k[i] - 1) * dil[i] + 1;
-      int64_t total = std::max<int64_t>(0, (y.shape[2 + i] - 1) * strides[i] + ext - x.shape[2 + i]);
-      int64_t small = total / 2;
-      pads[i] = auto_pad == "SAME_UPPER" ? small : total - small;
-      pads[i + 2] = total - pads[i];
-    }
-  } else if (auto_pad == "VALID") {
-    pads = {0, 0, 0, 0};
-  }
-
   // Output scales s_x * s_w[c]; the bias is added to the int32 accumulator before scaling.
   const ir::QParams& wq = *w.qparams;
   std::vector<float> oscales(oc);
   for (int64_t c = 0; c < oc; ++c) oscales[c] = q.src_scale * wq.scales[wq.per_channel() ? c : 0];
 
-  memory::dims src_dims = fp32::to_dims(x.shape), dst_dims = fp32::to_dims(y.shape);
-  memory::dims w_dims = group == 1 ? memory::dims{oc, ic, kh, kw} : memory::dims{group, oc / group, ic / group, kh, kw};
+  const memory::dims &src_dims = geo->src_dims, &dst_dims = geo->dst_dims, &w_dims = geo->w_dims;
   auto any = memory::format_tag::any;
   memory::desc src_md(src_dims, q.src_dt, any), w_md(w_dims, memory::data_type::s8, any), dst_md(dst_dims, q.dst_dt, any);
   memory::desc b_md = b ? memory::desc({oc}, memory::data_type::f32, memory::format_tag::x) : memory::desc();
-  memory::dims st{strides[0], strides[1]}, dl{dil[0] - 1, dil[1] - 1}, pl{pads[0], pads[1]}, pr{pads[2], pads[3]};
+  const memory::dims &st = geo->strides, &dl = geo->dilations, &pl = geo->pad_l, &pr = geo->pad_r;
 
   dnnl::post_ops po;
   const bool int_dst = q.dst_dt != memory::data_type::f32;
