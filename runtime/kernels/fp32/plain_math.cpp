@@ -54,7 +54,15 @@ inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 // compiler vectorises without -ffast-math (no reassociation needed).
 constexpr int kLanes = 16;
 
-float row_max(const float* x, int64_t n) {
+// The build targets baseline x86-64 (SSE2); the hottest loops also get AVX2 and AVX-512 clones,
+// picked at load time by the CPU (GCC function multiversioning), so one binary runs everywhere.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define YQ_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define YQ_SIMD_CLONES
+#endif
+
+YQ_SIMD_CLONES float row_max(const float* x, int64_t n) {
   float m[kLanes];
   for (int j = 0; j < kLanes; ++j) m[j] = -std::numeric_limits<float>::infinity();
   int64_t k = 0;
@@ -67,7 +75,7 @@ float row_max(const float* x, int64_t n) {
 }
 
 // y = e^(x - mx); returns the sum of y.
-double exp_store_sum(const float* x, float* y, int64_t n, float mx) {
+YQ_SIMD_CLONES double exp_store_sum(const float* x, float* y, int64_t n, float mx) {
   for (int64_t k = 0; k < n; ++k) y[k] = fast_exp(x[k] - mx);
   float s[kLanes] = {};
   int64_t k = 0;
