@@ -268,8 +268,11 @@ struct Engine::Impl {
   Expected<bool> try_int8_conv(const ir::Node& n, int pos);
   bool try_int8_data_movement(const ir::Node& n);
   bool try_int8_concat_copy(const ir::Node& n);
-  void emit_int8_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk, const std::vector<float>& in_scales,
-                      float out_scale, int pos, float pre_scale);
+  // Appends the step of a planned oneDNN kernel: reads its inputs in the layouts (and, for int8,
+  // scales) it asked for, places a residual in dst (in place over R when R dies here and already
+  // has dst's layout, else a copy rescaled by pre_scale; -1: no rescale), allocates its outputs.
+  void emit_dnnl_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk, const std::vector<float>& in_scales,
+                      float out_scale, int pos, float pre_scale, bool int8);
   Status plan_ref(const ir::Node& n);
   bool inputs_plain(const ir::Node& n);
   bool try_alias(const ir::Node& n);
@@ -303,49 +306,8 @@ Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
   }
   if (!dk) return false;
 
-  Step st;
-  st.kind = StepKind::kDnnl;
-  st.node = &n;
-  for (auto [arg, idx] : dk->input_args) {
-    int s = slot_as(n.input(idx), dk->input_descs[idx]);
-    st.args.push_back({arg, s, dk->input_descs[idx]});
-    st.reads.push_back(s);
-  }
-  int out_group = -1;
-  if (dk->sum_input >= 0) {
-    // dst must hold R when the primitive starts. Write in place over R when nothing reads R (or
-    // an alias of it) later and it already has dst's layout; otherwise copy R into dst first.
-    ir::ValueId r = n.input(dk->sum_input);
-    int rs = native_slot(r);
-    const memory::desc& dst_desc = dk->output_descs[0];
-    bool alias = slots[rs].group >= 0 && slots[rs].desc == dst_desc && !groups[slots[rs].group].pinned &&
-                 groups[slots[rs].group].ir_last == pos;
-    for (const StepArg& a : st.args)
-      if (slots[a.slot].group == slots[rs].group) alias = false;
-    if (alias) {
-      out_group = slots[rs].group;
-    } else {
-      st.pre_src = rs;
-      if (!(slots[rs].desc == dst_desc)) ++stats.reorders;
-    }
-    st.reads.push_back(rs);
-  }
-  for (auto [arg, idx] : dk->output_args) {
-    ir::ValueId o = n.output(idx);
-    int g = (idx == 0 && out_group >= 0) ? out_group : add_group();
-    int s = add_slot(o, dk->output_descs[idx], g);
-    native[o] = s;
-    st.args.push_back({arg, s, dk->output_descs[idx]});
-    st.writes.push_back(s);
-    if (idx == 0 && dk->sum_input >= 0 && st.pre_src >= 0) st.pre_dst = s;
-  }
-  stats.weight_bytes += dk->weight_bytes;
-  ++stats.onednn_kernels;
-  std::string impl = dk->impl;
-  if (dk->sum_input >= 0) impl += st.pre_src >= 0 ? "+sum:copy" : "+sum:inplace";
-  st.info = add_info(n.name, n.op_type, impl);
-  st.dk = std::move(dk);
-  steps.push_back(std::move(st));
+  // f32 step: every value read and written as real numbers (scale 0), no int8 residual rescale.
+  emit_dnnl_step(n, std::move(dk), std::vector<float>(n.inputs().size(), 0.f), 0.f, pos, -1.f, /*int8=*/false);
   for (ir::ValueId o : n.outputs())
     if (o != ir::kNoValue) YQ_RETURN_IF_ERROR(finish_output(o));
   return true;
@@ -758,8 +720,9 @@ Status Engine::Impl::finish_output(ir::ValueId o) {
   return ok_status();
 }
 
-void Engine::Impl::emit_int8_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk,
-                                  const std::vector<float>& in_scales, float out_scale, int pos, float pre_scale) {
+void Engine::Impl::emit_dnnl_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk,
+                                  const std::vector<float>& in_scales, float out_scale, int pos, float pre_scale,
+                                  bool int8) {
   Step st;
   st.kind = StepKind::kDnnl;
   st.node = &n;
@@ -770,8 +733,9 @@ void Engine::Impl::emit_int8_step(const ir::Node& n, std::unique_ptr<fp32::DnnlK
   }
   int out_group = -1;
   if (dk->sum_input >= 0) {
-    // As in try_onednn: dst must hold R (here R's int8 values for an int8 dst) when the primitive
-    // starts; in place over R when nothing reads R later and it already has dst's layout and type.
+    // dst must hold R (R's int8 values for an int8 dst) when the primitive starts. In place over
+    // R when nothing reads R (or an alias of it) later and it already has dst's layout and type;
+    // otherwise copy R into dst first.
     ir::ValueId r = n.input(dk->sum_input);
     int rs = native_slot(r);
     const memory::desc& dst_desc = dk->output_descs[0];
@@ -799,7 +763,7 @@ void Engine::Impl::emit_int8_step(const ir::Node& n, std::unique_ptr<fp32::DnnlK
   }
   stats.weight_bytes += dk->weight_bytes;
   ++stats.onednn_kernels;
-  ++stats.int8_kernels;
+  if (int8) ++stats.int8_kernels;
   std::string impl = dk->impl;
   if (dk->sum_input >= 0) impl += st.pre_src >= 0 ? "+sum:copy" : "+sum:inplace";
   st.info = add_info(n.name, n.op_type, impl);
@@ -839,7 +803,7 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   in_scales[0] = vscale[x];
   // int8 dst: copy R's integers unchanged (the sum post-op scales them by s_R); f32 dst: from the
   // slot scales (dequantizes an int8 R).
-  emit_int8_step(n, std::move(dk), in_scales, int_dst ? vscale[y] : 0.f, pos, int_dst ? 1.f : -1.f);
+  emit_dnnl_step(n, std::move(dk), in_scales, int_dst ? vscale[y] : 0.f, pos, int_dst ? 1.f : -1.f, true);
   YQ_RETURN_IF_ERROR(finish_output(y));
   return true;
 }
@@ -1035,7 +999,7 @@ Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
     return false;
   }
   if (!dk) return false;
-  emit_int8_step(n, std::move(dk), in_scales, vscale[y], pos, 1.f);
+  emit_dnnl_step(n, std::move(dk), in_scales, vscale[y], pos, 1.f, true);
   return true;
 }
 

@@ -95,6 +95,31 @@ Expected<std::optional<ConvGeometry>> conv_geometry(const ir::Graph& g, const ir
   return std::optional<ConvGeometry>(std::move(c));
 }
 
+dnnl::convolution_forward::primitive_desc make_conv_pd(const ConvGeometry& geo, const memory::desc& src,
+                                                       const memory::desc& weights, const memory::desc& bias,
+                                                       const memory::desc& dst, const dnnl::primitive_attr& attr,
+                                                       const dnnl::engine& eng) {
+  using dnnl::convolution_forward;
+  auto d = bias.is_zero()
+               ? convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
+                                           weights, dst, geo.strides, geo.dilations, geo.pad_l, geo.pad_r)
+               : convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
+                                           weights, bias, dst, geo.strides, geo.dilations, geo.pad_l, geo.pad_r);
+  return convolution_forward::primitive_desc(d, attr, eng);
+}
+
+dnnl::convolution_forward::primitive_desc try_conv_pd(const ConvGeometry& geo, const memory::desc& src,
+                                                      const memory::desc& weights, const memory::desc& bias,
+                                                      const memory::desc& dst, const dnnl::primitive_attr& attr,
+                                                      const dnnl::engine& eng) {
+  try {
+    auto pd = make_conv_pd(geo, src, weights, bias, dst, attr, eng);
+    if (std::string(pd.impl_info_str()).rfind("ref", 0) != 0) return pd;
+  } catch (const dnnl::error&) {
+  }
+  return {};
+}
+
 Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::Node& n,
                                                 std::span<const memory::desc> in, const dnnl::engine& eng) {
   const bool fused = n.op_type == "FusedConv";
@@ -117,7 +142,6 @@ Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::No
   auto f32 = memory::data_type::f32;
   memory::desc src_md(src_dims, f32, any), w_md(w_dims, f32, any), dst_md(dst_dims, f32, any);
   memory::desc b_md = b ? memory::desc({oc}, f32, memory::format_tag::x) : memory::desc();
-  const memory::dims &st = geo->strides, &dl = geo->dilations, &pl = geo->pad_l, &pr = geo->pad_r;
 
   dnnl::post_ops po;
   if (fused && !append_activation(n, po)) return decline();
@@ -125,21 +149,9 @@ Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::No
   dnnl::primitive_attr attr = base_attr();
   attr.set_post_ops(po);
 
-  auto make_pd = [&](const memory::desc& src, const memory::desc& dst) {
-    auto d = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
-                                                 w_md, b_md, dst, st, dl, pl, pr)
-               : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
-                                                 w_md, dst, st, dl, pl, pr);
-    return dnnl::convolution_forward::primitive_desc(d, attr, eng);
-  };
   dnnl::convolution_forward::primitive_desc pd;
   auto try_pd = [&](const memory::desc& src, const memory::desc& dst) {
-    try {
-      pd = make_pd(src, dst);
-      if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) pd = {};
-    } catch (const dnnl::error&) {
-      pd = {};
-    }
+    pd = try_conv_pd(*geo, src, w_md, b_md, dst, attr, eng);
   };
   // With a residual, writing dst in R's layout lets the planner run the sum in place over R
   // instead of copying R first.
@@ -152,7 +164,7 @@ Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::No
   if (plain_src) try_pd(in[0], res_md);
   if (!pd && has_res) try_pd(src_md, res_md);
   if (!pd && plain_src && has_res) try_pd(in[0], dst_md);
-  if (!pd) pd = make_pd(src_md, dst_md);
+  if (!pd) pd = make_conv_pd(*geo, src_md, w_md, b_md, dst_md, attr, eng);
 
   auto k_out = std::make_unique<DnnlKernel>();
   k_out->impl = std::string("onednn:conv(") + pd.impl_info_str() + ")";

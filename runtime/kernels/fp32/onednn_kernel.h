@@ -78,6 +78,26 @@ struct ConvGeometry {
 // fit the input (shape inference should have caught it). auto_pad SAME_*/VALID become pads.
 Expected<std::optional<ConvGeometry>> conv_geometry(const ir::Graph& g, const ir::Node& n);
 
+// A forward-inference direct convolution over `geo` with these layouts; `bias` may be a zero desc
+// (no bias). make_conv_pd throws dnnl::error when oneDNN has no implementation; try_conv_pd
+// returns an empty primitive_desc instead, and also when only a reference implementation exists,
+// so a caller can try another layout before settling.
+dnnl::convolution_forward::primitive_desc make_conv_pd(const ConvGeometry& geo, const dnnl::memory::desc& src,
+                                                       const dnnl::memory::desc& weights,
+                                                       const dnnl::memory::desc& bias, const dnnl::memory::desc& dst,
+                                                       const dnnl::primitive_attr& attr, const dnnl::engine& eng);
+dnnl::convolution_forward::primitive_desc try_conv_pd(const ConvGeometry& geo, const dnnl::memory::desc& src,
+                                                      const dnnl::memory::desc& weights,
+                                                      const dnnl::memory::desc& bias, const dnnl::memory::desc& dst,
+                                                      const dnnl::primitive_attr& attr, const dnnl::engine& eng);
+
+// The kernel for a oneDNN concat of node inputs `used` (each in its layout in `in`) along `axis`;
+// `label` names it in stats ("onednn:concat", ...). nullptr when oneDNN would only run its
+// reference implementation and allow_ref is false (mixed layouts: the plain kernel is faster).
+std::unique_ptr<DnnlKernel> make_concat_kernel(const ir::Node& n, int axis, std::span<const dnnl::memory::desc> in,
+                                               const std::vector<int>& used, bool allow_ref, const char* label,
+                                               const dnnl::engine& eng);
+
 // What a factory returns to decline a node.
 inline Expected<std::unique_ptr<DnnlKernel>> decline() { return std::unique_ptr<DnnlKernel>(); }
 

@@ -96,7 +96,6 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   auto any = memory::format_tag::any;
   memory::desc src_md(src_dims, q.src_dt, any), w_md(w_dims, memory::data_type::s8, any), dst_md(dst_dims, q.dst_dt, any);
   memory::desc b_md = b ? memory::desc({oc}, memory::data_type::f32, memory::format_tag::x) : memory::desc();
-  const memory::dims &st = geo->strides, &dl = geo->dilations, &pl = geo->pad_l, &pr = geo->pad_r;
 
   dnnl::post_ops po;
   const bool int_dst = q.dst_dt != memory::data_type::f32;
@@ -114,21 +113,9 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   attr.set_output_scales(wq.per_channel() ? (1 << 1) : 0,
                          wq.per_channel() ? oscales : std::vector<float>{oscales[0]});
 
-  auto make_pd = [&](const memory::desc& src, const memory::desc& dst) {
-    auto d = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
-                                                 w_md, b_md, dst, st, dl, pl, pr)
-               : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
-                                                 w_md, dst, st, dl, pl, pr);
-    return dnnl::convolution_forward::primitive_desc(d, attr, eng);
-  };
   dnnl::convolution_forward::primitive_desc pd;
   auto try_pd = [&](const memory::desc& src, const memory::desc& dst) {
-    try {
-      pd = make_pd(src, dst);
-      if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) pd = {};
-    } catch (const dnnl::error&) {
-      pd = {};
-    }
+    pd = fp32::try_conv_pd(*geo, src, w_md, b_md, dst, attr, eng);
   };
   // Keep the producer's layout for src and R's for dst when a fast kernel takes them: saves reorders.
   if (!src_layout.is_zero()) try_pd(src_layout, has_res && !q.res_desc.is_zero() ? q.res_desc : dst_md);

@@ -98,28 +98,15 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g,
   int64_t axis = n.attrs.get_int("axis", 0);
   if (axis < 0) axis += rank;
   if (rank == 0 || axis < 0 || axis >= rank) return decline();
-  std::vector<memory::desc> srcs;
   std::vector<int> used;
   for (size_t i = 0; i < n.inputs().size(); ++i) {
     if (n.input(i) == ir::kNoValue || in[i].is_zero()) return decline();
     if (shape_numel(g.value(n.input(i)).shape) == 0) continue;
-    srcs.push_back(in[i]);
     used.push_back(static_cast<int>(i));
   }
-  if (srcs.empty()) return decline();
-  dnnl::concat::primitive_desc pd(static_cast<int>(axis), srcs, eng, fp32::base_attr());
-  auto k = std::make_unique<fp32::DnnlKernel>();
-  k->impl = std::string("onednn:concat_int8(") + pd.impl_info_str() + ")";
-  k->prim = dnnl::concat(pd);
-  k->input_descs.resize(n.inputs().size());
-  for (size_t j = 0; j < used.size(); ++j) {
-    k->input_descs[used[j]] = in[used[j]];
-    k->input_args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(j), used[j]});
-  }
-  k->output_descs = {pd.dst_desc()};
-  k->output_args = {{DNNL_ARG_DST, 0}};
-  k->scratchpad_desc = pd.scratchpad_desc();
-  return k;
+  if (used.empty()) return decline();
+  return fp32::make_concat_kernel(n, static_cast<int>(axis), in, used, /*allow_ref=*/true, "onednn:concat_int8",
+                                  eng);
 }
 
 }  // namespace yq::runtime::int8
