@@ -9,8 +9,8 @@
 // Partial quantization: --keep-float NAME... keeps named layers float; --keep-float-top K
 // --sensitivity FILE.json keeps the K most sensitive layers of a `yoloq sensitivity` ranking float.
 // Accuracy budget: --max-drop D --val DIR picks the calibrator with the best mAP on the validation
-// subset (unless --method is given), ranks the layers (--sensitivity FILE, else a one-float SQNR
-// sweep on --images calibration images) and returns the fewest top-ranked layers to float that
+// subset (unless --method is given), ranks the layers (--sensitivity FILE, else a one-float sweep
+// scored by mAP on --rank-images validation images, or --rank-metric sqnr|mse|cosine) and returns the fewest top-ranked layers to float that
 // keep the mAP drop within D (quant/auto_quant.h); the accuracy/latency curve of every tried step
 // is written as OUT.budget.md and OUT.budget.png.
 #include <algorithm>
@@ -27,10 +27,12 @@
 #include "base/threads.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/map_scorer.h"
 #include "detect/preprocess.h"
 #include "eval/detector_session.h"
 #include "quant/auto_quant.h"
 #include "quant/calibrate.h"
+#include "quant/channel_loss.h"
 #include "quant/policy.h"
 #include "quant/qdq_export.h"
 #include "quant/ranges_file.h"
@@ -55,8 +57,12 @@ struct QuantizeArgs {
   std::string sensitivity_file;
   double max_drop = -1.0;  // < 0: no accuracy budget
   int images = 8;          // sensitivity sweep images (auto mode without --sensitivity)
+  std::string rank_metric = "map";  // ranking metric of that sweep
+  int rank_images = 64;    // validation images the map ranking scores on
   bool method_given = false;
   bool asymmetric = false;
+  bool allow_channel_loss = false;
+  bool quantize_depthwise = false;
   std::string family;
   int threads = 0;
   int bench_iters = 30;
@@ -76,13 +82,19 @@ double median_latency_ms(runtime::Engine& engine, const Tensor& input, int iters
   return ms[ms.size() / 2];
 }
 
-// Compute nodes (Conv/FusedConv/ConvTranspose) whose activation input stayed float.
-std::vector<std::string> float_compute_layers(const ir::Graph& g, const quant::QuantPolicy& policy) {
+// Compute nodes (Conv/FusedConv/ConvTranspose) whose activation input stayed float, in graph
+// order: `depthwise` gets the depthwise convs the policy leaves float, the result the others.
+std::vector<std::string> float_compute_layers(const ir::Graph& g, const quant::QuantPolicy& policy,
+                                              std::vector<std::string>* depthwise) {
   std::vector<std::string> out;
   for (ir::NodeId id : g.topo_order()) {
     const ir::Node& n = g.node(id);
-    if (!policy.compute_ops.count(n.op_type)) continue;
-    if (!g.value(n.input(0)).qparams) out.push_back(n.name);
+    if (!policy.compute_ops.count(n.op_type) || g.value(n.input(0)).qparams) continue;
+    if (!policy.quantize_depthwise && quant::is_depthwise_conv(g, n)) {
+      depthwise->push_back(n.name);
+    } else {
+      out.push_back(n.name);
+    }
   }
   return out;
 }
@@ -116,6 +128,8 @@ int run_quantize(const QuantizeArgs& a) {
   quant::QuantPolicy base_policy;
   base_policy.keep_float.insert(a.keep_float.begin(), a.keep_float.end());
   base_policy.asymmetric_u8 = a.asymmetric;
+  base_policy.float_on_channel_loss = !a.allow_channel_loss;
+  base_policy.quantize_depthwise = a.quantize_depthwise;
   auto base_plan = quant::plan_quantization(fp32->model.graph, base_policy);
   if (!base_plan.ok()) return report_error(base_plan.status().with_context(a.model.model));
   quant::CalibrateOptions co;
@@ -150,14 +164,7 @@ int run_quantize(const QuantizeArgs& a) {
     dataset = std::move(*ds);
   }
   if (budget && a.val_dir.empty()) return report_error(invalid_argument("--max-drop needs --val DIR"));
-  eval::ValidateOptions quiet_vo;
-  quiet_vo.max_images = a.val_images;
-  quiet_vo.progress = false;
-  auto map_of = [&](runtime::Engine* e) -> Expected<double> {
-    eval::ModelFn fn = [e](const Tensor& in, std::vector<Tensor>* outs) { return e->run({&in, 1}, outs); };
-    YQ_ASSIGN_OR_RETURN(eval::ValidateResult r, eval::validate(fn, fp32->spec, dataset, quiet_vo));
-    return r.coco.stats[0] * 100.0;
-  };
+  auto map_of = [&](runtime::Engine* e) { return engine_map(*e, fp32->spec, dataset, a.val_images); };
   const Shape& in_shape0 = fp32->model.graph.value(fp32->model.graph.inputs()[0]).shape;
   const Tensor probe0 = Tensor::zeros(DType::kF32, in_shape0);
   nlohmann::json budget_json;
@@ -174,7 +181,9 @@ int run_quantize(const QuantizeArgs& a) {
                                    quant::CalibMethod::kMse, quant::CalibMethod::kMinMax}) {
         quant::CalibOptions c = calib;
         c.method = m;
-        auto g = quant::build_quantized_graph(fp32->model.graph, policy, *stats, c);
+        auto pm = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, c);
+        if (!pm.ok()) return report_error(pm.status().with_context(a.model.model));
+        auto g = quant::build_quantized_graph(fp32->model.graph, *pm, *stats, c);
         if (!g.ok()) return report_error(g.status());
         auto e = runtime::Engine::create(*g, eo);
         if (!e.ok()) return report_error(e.status());
@@ -188,7 +197,13 @@ int run_quantize(const QuantizeArgs& a) {
         }
       }
     }
-    // The ranking: a file, or a one-float SQNR sweep with the chosen calibrator.
+    // The channel-loss rule for the chosen calibrator: those layers are float before the search.
+    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib);
+    if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
+    policy = *ruled;
+    // The ranking: a file, or a one-float sweep with the chosen calibrator, scored by mAP on the
+    // first --rank-images validation images (the task metric: output SQNR is dominated by box
+    // coordinates and ranked YOLOX-Nano's decisive layer 49th) or by an output error metric.
     std::vector<std::string> ranking;
     if (!a.sensitivity_file.empty()) {
       auto r = quant::load_sensitivity_ranking(a.sensitivity_file);
@@ -205,6 +220,13 @@ int run_quantize(const QuantizeArgs& a) {
       quant::SensitivityOptions so;
       so.threads = a.threads;
       so.progress = !a.model.json;
+      so.mode = quant::SensitivityMode::kOneFloat;
+      auto metric = quant::parse_sensitivity_metric(a.rank_metric);
+      if (!metric.ok()) return report_error(metric.status());
+      so.metric = *metric;
+      if (so.metric == quant::SensitivityMetric::kMap) {
+        so.map_fn = graph_map_fn(fp32->spec, &dataset, a.rank_images, a.threads, true);
+      }
       auto rep = quant::analyze_sensitivity(fp32->model.graph, policy, *stats, calib, inputs, so);
       if (!rep.ok()) return report_error(rep.status());
       for (const auto& l : rep->layers) ranking.push_back(l.layer);
@@ -274,6 +296,21 @@ int run_quantize(const QuantizeArgs& a) {
                    {"outputs", {{"table", md_path}, {"plot", png_path}}}};
   }
 
+  // The channel-loss rule (quant/channel_loss.h) for the final calibrator; in budget mode it was
+  // applied before the search, so this only collects the evidence for the report.
+  std::vector<quant::ChannelLoss> losses;
+  {
+    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses);
+    if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
+    policy = *ruled;
+  }
+  nlohmann::json loss_json = nlohmann::json::array();
+  for (const quant::ChannelLoss& l : losses) {
+    loss_json.push_back({{"layer", l.layer}, {"value", l.value}, {"channel", l.channel},
+                         {"lost_channels", l.lost_channels}, {"channels", l.channels},
+                         {"channel_abs_max", l.channel_abs_max}, {"scale", l.scale}});
+  }
+
   // Quantize a copy of the optimized FP32 graph with the final policy.
   ir::Graph qgraph = fp32->model.graph;
   auto plan = quant::plan_quantization(qgraph, policy);
@@ -322,7 +359,8 @@ int run_quantize(const QuantizeArgs& a) {
   const double int8_ms = median_latency_ms(**int8_engine, probe, a.bench_iters);
   std::error_code ec;
   const auto fp32_bytes = std::filesystem::file_size(a.model.model, ec);
-  const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy);
+  std::vector<std::string> depthwise_float;
+  const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy, &depthwise_float);
   const runtime::EngineStats& es = (*int8_engine)->stats();
 
   nlohmann::json j = {{"model", a.model.model},
@@ -334,6 +372,8 @@ int run_quantize(const QuantizeArgs& a) {
                       {"quantized_tensors", ranges.tensors.size()},
                       {"quantized_weights", plan->weights.size()},
                       {"float_layers", float_layers},
+                      {"channel_loss", loss_json},
+                      {"depthwise_float_layers", depthwise_float},
                       {"latency_ms", {{"fp32", fp32_ms}, {"int8", int8_ms}, {"ratio", int8_ms / fp32_ms}}},
                       {"size_bytes", {{"fp32_onnx", fp32_bytes}, {"qdq_onnx", qdq->size()}, {"int8_weights", es.weight_bytes}}},
                       {"engine", {{"int8_kernels", es.int8_kernels}, {"quantize_ops", es.quantize_ops},
@@ -372,6 +412,11 @@ int run_quantize(const QuantizeArgs& a) {
   std::printf("  %zu activation tensors, %zu weights int8; %zu compute layers float%s\n", ranges.tensors.size(),
               plan->weights.size(), float_layers.size(), float_layers.empty() ? "" : ":");
   for (const auto& l : float_layers) std::printf("    %s\n", l.c_str());
+  if (!depthwise_float.empty()) {
+    std::printf("  %zu depthwise convs float by policy (--quantize-depthwise to quantize them)\n", depthwise_float.size());
+  }
+  if (!losses.empty()) std::printf("  kept float by the channel-loss rule (--allow-channel-loss to quantize them):\n");
+  for (const auto& l : losses) std::printf("    %s\n", quant::describe_channel_loss(l).c_str());
   std::printf("  wrote %s, %s, %s\n", a.out.c_str(), ranges_path.c_str(), trt_path.c_str());
   std::printf("  latency  fp32 %.2f ms  int8 %.2f ms  (int8/fp32 %.2f)\n", fp32_ms, int8_ms, int8_ms / fp32_ms);
   std::printf("  size     fp32 onnx %.2f MiB  qdq onnx %.2f MiB\n", fp32_bytes / 1048576.0, qdq->size() / 1048576.0);
@@ -405,9 +450,17 @@ Runner add_quantize_command(CLI::App& app) {
   cmd->add_option("--max-drop", a->max_drop,
                   "accuracy budget in mAP points: return the fewest sensitive layers to float (needs --val)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--images", a->images, "images for the sensitivity sweep of --max-drop without --sensitivity")
+  cmd->add_option("--images", a->images, "calibration images for the error metrics of the --max-drop layer ranking")
       ->default_val(8);
+  cmd->add_option("--rank-metric", a->rank_metric,
+                  "--max-drop layer ranking without --sensitivity: map (on --rank-images val images), sqnr, mse, cosine")
+      ->default_val("map");
+  cmd->add_option("--rank-images", a->rank_images, "validation images the map ranking scores on")->default_val(64);
   cmd->add_flag("--asymmetric", a->asymmetric, "asymmetric u8 activations instead of symmetric s8");
+  cmd->add_flag("--quantize-depthwise", a->quantize_depthwise,
+               "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
+  cmd->add_flag("--allow-channel-loss", a->allow_channel_loss,
+               "quantize layers even when their input would round a whole channel to zero");
   cmd->add_option("--family", a->family, "model family if it cannot be detected from the outputs");
   cmd->add_option("--threads", a->threads, "threads (0: all cores)");
   cmd->add_option("--trt-version", a->trt_version, "TensorRT version written in the calibration cache header");

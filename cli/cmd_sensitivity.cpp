@@ -15,9 +15,11 @@
 #include "base/threads.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/map_scorer.h"
 #include "detect/preprocess.h"
 #include "eval/detector_session.h"
 #include "quant/calibrate.h"
+#include "quant/channel_loss.h"
 #include "quant/report_plot.h"
 #include "quant/sensitivity.h"
 
@@ -38,6 +40,8 @@ struct SensitivityArgs {
   std::string out;
   std::string family;
   bool reference = false;
+  bool allow_channel_loss = false;
+  bool quantize_depthwise = false;
   int threads = 0;
 };
 
@@ -65,6 +69,7 @@ int run_sensitivity(const SensitivityArgs& a) {
   const ir::Graph& g = fp32->model.graph;
 
   quant::QuantPolicy policy;
+  policy.quantize_depthwise = a.quantize_depthwise;
   auto plan = quant::plan_quantization(g, policy);
   if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
   quant::CalibrateOptions co;
@@ -76,6 +81,16 @@ int run_sensitivity(const SensitivityArgs& a) {
   quant::CalibOptions calib;
   calib.method = *method;
   calib.percentile = a.percentile;
+  // The channel-loss rule, as `yoloq quantize` applies it: those layers are float, not scored.
+  std::vector<quant::ChannelLoss> losses;
+  policy.float_on_channel_loss = !a.allow_channel_loss;
+  policy.quantize_depthwise = a.quantize_depthwise;
+  auto ruled = quant::keep_channel_loss_float(g, policy, *stats, calib, &losses);
+  if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
+  policy = *ruled;
+  if (!a.model.json) {
+    for (const auto& l : losses) std::fprintf(stderr, "float by the channel-loss rule: %s\n", quant::describe_channel_loss(l).c_str());
+  }
 
   // Scoring inputs: the first --images calibration images, in sorted order.
   std::vector<std::vector<Tensor>> inputs;
@@ -97,23 +112,7 @@ int run_sensitivity(const SensitivityArgs& a) {
     auto ds = eval::load_dataset(a.val_dir, "val2017", "", "");
     if (!ds.ok()) return report_error(ds.status());
     dataset = std::move(*ds);
-    const detect::ModelSpec spec = fp32->spec;
-    const eval::Dataset* dsp = &dataset;
-    const int val_images = a.val_images, threads = a.threads;
-    const bool int8 = !a.reference;
-    so.map_fn = [spec, dsp, val_images, threads, int8](const ir::Graph& q) -> Expected<double> {
-      runtime::EngineOptions qo;
-      qo.threads = threads;
-      qo.use_onednn = int8;
-      YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(q, qo));
-      runtime::Engine* ep = e.get();
-      eval::ModelFn fn = [ep](const Tensor& in, std::vector<Tensor>* outs) { return ep->run({&in, 1}, outs); };
-      eval::ValidateOptions vo;
-      vo.max_images = val_images;
-      vo.progress = false;
-      YQ_ASSIGN_OR_RETURN(eval::ValidateResult r, eval::validate(fn, spec, *dsp, vo));
-      return r.coco.stats[0] * 100.0;
-    };
+    so.map_fn = graph_map_fn(fp32->spec, &dataset, a.val_images, a.threads, !a.reference);
   }
   auto rep = quant::analyze_sensitivity(g, policy, *stats, calib, inputs, so);
   if (!rep.ok()) return report_error(rep.status().with_context(a.model.model));
@@ -181,6 +180,10 @@ Runner add_sensitivity_command(CLI::App& app) {
   cmd->add_option("--images", a->images, "score error metrics on the first N calibration images")->default_val(8);
   cmd->add_option("--out", a->out, "output prefix: PREFIX.csv/.json/.md/.png")->required();
   cmd->add_option("--family", a->family, "model family if it cannot be detected from the outputs");
+  cmd->add_flag("--quantize-depthwise", a->quantize_depthwise,
+               "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
+  cmd->add_flag("--allow-channel-loss", a->allow_channel_loss,
+               "score layers the channel-loss rule would keep float (quant/channel_loss.h)");
   cmd->add_flag("--reference", a->reference, "use the fake-quant reference kernels instead of the INT8 engine");
   cmd->add_option("--threads", a->threads, "threads (0: all cores)");
   return [a] { return run_sensitivity(*a); };

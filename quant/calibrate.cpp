@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "quant/calibrate.h"
+#include "quant/channel_loss.h"
 
 #include <algorithm>
 #include <cctype>
@@ -22,10 +23,6 @@ bool is_image_name(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
-}
-
-void observe_tensor(TensorStats& s, const Tensor& t) {
-  s.observe(std::span<const float>(t.data<float>(), static_cast<size_t>(t.numel())));
 }
 
 }  // namespace
@@ -130,8 +127,11 @@ Expected<std::map<ir::ValueId, TensorStats>> collect_stats(const ir::Graph& g, c
 Expected<QuantPlan> quantize_graph(ir::Graph& g, const QuantPolicy& policy, const std::vector<std::string>& image_paths,
                                    const detect::PreprocessSpec& spec, const CalibOptions& calib,
                                    const CalibrateOptions& opts, CalibrateReport* report) {
-  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, policy));
-  YQ_ASSIGN_OR_RETURN(auto stats, collect_stats(g, plan.activations, image_paths, spec, opts, report));
+  YQ_ASSIGN_OR_RETURN(QuantPlan full_plan, plan_quantization(g, policy));
+  YQ_ASSIGN_OR_RETURN(auto stats, collect_stats(g, full_plan.activations, image_paths, spec, opts, report));
+  // The channel-loss rule only adds float layers, so the statistics of the full plan cover it.
+  YQ_ASSIGN_OR_RETURN(QuantPolicy ruled, keep_channel_loss_float(g, policy, stats, calib));
+  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, ruled));
   YQ_RETURN_IF_ERROR(apply_quantization(g, plan, stats, calib));
   YQ_ASSIGN_OR_RETURN(int unified, ir::unify_scales(g));
   (void)unified;

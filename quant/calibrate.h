@@ -49,7 +49,7 @@ Expected<std::map<ir::ValueId, TensorStats>> collect_stats(const ir::Graph& g, c
                                                            CalibrateReport* report = nullptr);
 
 // The whole quantize flow on an optimized, shape-inferred graph: plan_quantization, collect_stats,
-// apply_quantization, then ir::unify_scales (so groups that meet through shared values agree).
+// the channel-loss rule (quant/channel_loss.h), apply_quantization, then ir::unify_scales (so groups that meet through shared values agree).
 // Returns the plan that was applied.
 Expected<QuantPlan> quantize_graph(ir::Graph& g, const QuantPolicy& policy, const std::vector<std::string>& image_paths,
                                    const detect::PreprocessSpec& spec, const CalibOptions& calib,

@@ -76,6 +76,13 @@ std::set<ir::NodeId> find_head_nodes(const ir::Graph& g, const QuantPolicy& p) {
 
 }  // namespace
 
+bool is_depthwise_conv(const ir::Graph& g, const ir::Node& n) {
+  if (n.op_type != "Conv" && n.op_type != "FusedConv") return false;
+  if (n.attrs.get_int("group", 1) <= 1 || n.inputs().size() < 2 || n.input(1) == ir::kNoValue) return false;
+  const Shape& w = g.value(n.input(1)).shape;
+  return w.size() >= 2 && w[1] == 1;
+}
+
 Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& policy) {
   std::set<std::string> names;
   for (ir::NodeId id : g.live_nodes()) names.insert(g.node(id).name);
@@ -95,6 +102,7 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
     const ir::Node& n = g.node(id);
     if (policy.keep_float.count(n.name)) continue;
     if (is_compute(policy, n)) {
+      if (!policy.quantize_depthwise && is_depthwise_conv(g, n)) continue;
       const ir::ValueId x = n.input(0);
       const ir::ValueId w = n.input(1);
       const ir::Value* wv = w == ir::kNoValue ? nullptr : &g.value(w);

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "base/file_io.h"
 #include "base/progress.h"
 #include "ir/passes/unify_scales.h"
+#include "ir/subgraph.h"
 #include "runtime/engine.h"
 
 namespace yq::quant {
@@ -72,6 +74,73 @@ nlohmann::json metrics_json(const ErrorMetrics& m) {
 // NaN is not JSON: written as null.
 nlohmann::json number_or_null(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
 
+// Bytes of a value's tensor (shape inferred).
+size_t value_bytes(const ir::Value& v) { return static_cast<size_t>(shape_numel(v.shape)) * dtype_size(v.dtype); }
+
+// The policy of one configuration of the sweep (see the modes in the header).
+QuantPolicy layer_policy(const QuantPolicy& base, const std::vector<std::string>& layers, size_t li,
+                         SensitivityMode mode) {
+  QuantPolicy p = base;
+  if (mode == SensitivityMode::kOneFloat) {
+    p.keep_float.insert(layers[li]);
+  } else {
+    for (size_t j = 0; j < layers.size(); ++j) {
+      if (j != li) p.keep_float.insert(layers[j]);
+    }
+  }
+  return p;
+}
+
+// The nodes of a quantized graph whose results may differ from the float graph's: every reader
+// of a value with qparams (it reads the fake-quantized form, ir/quantized_ir.md; quantized weights
+// included), every producer of a graph output with qparams, and everything downstream of those.
+// All other nodes compute exactly what they compute in the float graph. This is more than the
+// nodes downstream of the layer under test: the layer's input shares its qparams with the values
+// a scale-preserving node ties to it (a Concat's inputs, a MaxPool's input; quant/policy.h), and
+// their other readers, upstream of or beside the layer, read them quantized too.
+std::set<ir::NodeId> nodes_changed_by_qparams(const ir::Graph& q) {
+  std::vector<ir::NodeId> seeds;
+  for (size_t i = 0; i < q.value_capacity(); ++i) {
+    const ir::Value& v = q.value(static_cast<ir::ValueId>(i));
+    if (!v.alive() || !v.qparams) continue;
+    seeds.insert(seeds.end(), v.consumers().begin(), v.consumers().end());
+    if (v.producer() != ir::kNoNode && q.is_graph_output(v.id)) seeds.push_back(v.producer());
+  }
+  return ir::downstream_nodes(q, seeds);
+}
+
+// One layer's configuration reduced to the part of its quantized graph that differs from FP32
+// (one-quantized caching). The subgraph's inputs are model inputs or cached FP32 values; the model
+// outputs it does not produce are the unchanged ones.
+struct LayerSubgraph {
+  ir::Graph graph;
+  std::vector<int> model_input;        // per subgraph input: its index among the model inputs; -1: cached
+  std::vector<int> model_output_from;  // per model output: its index among the subgraph outputs; -1: unchanged
+  size_t layer_output = 0;             // the layer's output among the subgraph outputs
+};
+
+Expected<LayerSubgraph> layer_subgraph(const ir::Graph& float_graph, const ir::Graph& q,
+                                       const std::string& layer_output) {
+  LayerSubgraph ls;
+  // The layer reads its quantized weight, so its output is always inside the changed set.
+  YQ_ASSIGN_OR_RETURN(ls.graph, ir::extract_subgraph(q, nodes_changed_by_qparams(q), {*q.find_value(layer_output)}));
+  auto index_by_name = [](const ir::Graph& g, const std::vector<ir::ValueId>& ids, const std::string& name) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (g.value(ids[i]).name == name) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  const ir::Graph& sub = ls.graph;
+  for (ir::ValueId v : sub.inputs()) {
+    ls.model_input.push_back(index_by_name(float_graph, float_graph.inputs(), sub.value(v).name));
+  }
+  for (ir::ValueId v : float_graph.outputs()) {
+    ls.model_output_from.push_back(index_by_name(sub, sub.outputs(), float_graph.value(v).name));
+  }
+  ls.layer_output = static_cast<size_t>(index_by_name(sub, sub.outputs(), layer_output));
+  return ls;
+}
+
 }  // namespace
 
 const char* sensitivity_mode_name(SensitivityMode m) {
@@ -129,7 +198,7 @@ Expected<std::map<ir::ValueId, TensorStats>> collect_stats_for_inputs(const ir::
     auto [it, inserted] = stats.emplace(v, TensorStats(num_bins));
     if (!inserted) continue;
     if (val.is_constant()) {
-      it->second.observe(floats(*val.constant));
+      observe_tensor(it->second, *val.constant);
     } else if (!g.is_graph_input(v)) {
       kept.push_back(v);
       if (!g.is_graph_output(v)) eo.keep_values.push_back(val.name);
@@ -140,11 +209,11 @@ Expected<std::map<ir::ValueId, TensorStats>> collect_stats_for_inputs(const ir::
   for (const std::vector<Tensor>& sample : inputs) {
     YQ_RETURN_IF_ERROR(engine->run(sample, &outs));
     for (size_t i = 0; i < g.inputs().size() && i < sample.size(); ++i) {
-      if (auto it = stats.find(g.inputs()[i]); it != stats.end()) it->second.observe(floats(sample[i]));
+      if (auto it = stats.find(g.inputs()[i]); it != stats.end()) observe_tensor(it->second, sample[i]);
     }
     for (ir::ValueId v : kept) {
       YQ_ASSIGN_OR_RETURN(Tensor t, engine->kept_value(g.value(v).name));
-      stats.at(v).observe(floats(t));
+      observe_tensor(stats.at(v), t);
     }
   }
   return stats;
@@ -176,36 +245,99 @@ Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, co
     layers.push_back(node.name);
     outputs.push_back(float_graph.value(node.output(0)).name);
   }
-  // Layer outputs the engines must expose (graph outputs are always readable).
+  auto layer_ctx = [&](size_t li) { return "sensitivity: layer '" + layers[li] + "'"; };
+  // Values the FP32 engine must expose (graph outputs are always readable): every layer output.
   std::vector<std::string> keep;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const ir::ValueId v = *float_graph.find_value(outputs[i]);
-    if (!float_graph.is_graph_output(v)) keep.push_back(outputs[i]);
-  }
-
-  // FP32 reference, once: model outputs always; every layer output when it fits the budget.
+  std::set<std::string> kept_names;
+  auto keep_value = [&](const std::string& name) {
+    if (!float_graph.is_graph_output(*float_graph.find_value(name)) && kept_names.insert(name).second) {
+      keep.push_back(name);
+    }
+  };
+  for (const std::string& o : outputs) keep_value(o);
   size_t layer_bytes = 0;
-  for (const std::string& o : outputs) {
-    const ir::Value& v = float_graph.value(*float_graph.find_value(o));
-    int64_t n = 1;
-    for (int64_t d : v.shape) n *= d;
-    layer_bytes += static_cast<size_t>(n) * sizeof(float);
+  for (const std::string& o : outputs) layer_bytes += value_bytes(float_graph.value(*float_graph.find_value(o)));
+
+  // One-quantized caching (header, "Caching"): each layer's configuration reduced to the nodes its
+  // qparams change, planned before the FP32 run because that run must keep the values those
+  // subgraphs read. The mAP metric scores whole graphs through map_fn, so it gets no subgraphs.
+  // Skipped when the layer outputs alone exceed the budget: the boundary values cannot fit then.
+  std::vector<LayerSubgraph> subs;
+  std::vector<std::string> boundary;  // cached FP32 values read by some subgraph, sorted by name
+  size_t boundary_bytes = 0;
+  if (opts.mode == SensitivityMode::kOneQuantized && opts.metric != SensitivityMetric::kMap &&
+      layer_bytes * inputs.size() <= opts.cache_bytes) {
+    std::set<std::string> names;
+    for (size_t li = 0; li < layers.size(); ++li) {
+      auto q = build_quantized_graph(float_graph, layer_policy(base_policy, layers, li, opts.mode), stats, calib);
+      if (!q.ok()) return q.status().with_context(layer_ctx(li));
+      auto ls = layer_subgraph(float_graph, *q, outputs[li]);
+      if (!ls.ok()) return ls.status().with_context(layer_ctx(li));
+      for (size_t i = 0; i < ls->model_input.size(); ++i) {
+        if (ls->model_input[i] < 0) names.insert(ls->graph.value(ls->graph.inputs()[i]).name);
+      }
+      subs.push_back(std::move(*ls));
+    }
+    boundary.assign(names.begin(), names.end());
+    for (const std::string& b : boundary) boundary_bytes += value_bytes(float_graph.value(*float_graph.find_value(b)));
   }
-  const bool cache_layers = layer_bytes * inputs.size() <= opts.cache_bytes;
+  // Layer outputs and boundary values are budgeted separately even where a value is both (an
+  // over-estimate: with the INT8 engine such a value is stored once; with the reference kernels
+  // the two copies come from different engines and are both stored).
+  const bool use_subgraphs = !subs.empty() && (layer_bytes + boundary_bytes) * inputs.size() <= opts.cache_bytes;
+  if (!use_subgraphs) subs.clear();
+  const bool cache_layers = use_subgraphs || layer_bytes * inputs.size() <= opts.cache_bytes;
+
+  // FP32 reference, once per input: model outputs always; every layer output when it fits the
+  // budget. The cached boundary values must be bit-identical to what the same nodes compute
+  // inside the full quantized graph, so they come from an engine with the sweep's kernels: the
+  // FP32 engine itself for the INT8 engine (oneDNN fp32 kernels outside the quantized part), a
+  // float run on the reference kernels for use_int8_engine = false, whose model outputs then also
+  // stand in for the unchanged outputs (as the full reference-kernel run computed them).
   runtime::EngineOptions fo;
   fo.threads = opts.threads;
+  std::unique_ptr<runtime::Engine> ref_kernels_fp32;
+  if (use_subgraphs && opts.use_int8_engine) {
+    for (const std::string& b : boundary) keep_value(b);
+  } else if (use_subgraphs) {
+    runtime::EngineOptions bo;
+    bo.threads = opts.threads;
+    bo.use_onednn = false;
+    for (const std::string& b : boundary) {
+      if (!float_graph.is_graph_output(*float_graph.find_value(b))) bo.keep_values.push_back(b);
+    }
+    YQ_ASSIGN_OR_RETURN(ref_kernels_fp32, runtime::Engine::create(float_graph, bo));
+  }
   fo.keep_values = keep;
   YQ_ASSIGN_OR_RETURN(auto fp32, runtime::Engine::create(float_graph, fo));
-  std::vector<std::vector<Tensor>> ref_out(inputs.size());
-  std::vector<std::map<std::string, Tensor>> ref_layer(inputs.size());
+  runtime::Engine* boundary_engine = ref_kernels_fp32 ? ref_kernels_fp32.get() : fp32.get();
+  std::vector<std::vector<Tensor>> ref_out(inputs.size()), unchanged_out(inputs.size());
+  std::vector<std::map<std::string, Tensor>> ref_layer(inputs.size()), ref_boundary(inputs.size());
   for (size_t s = 0; s < inputs.size(); ++s) {
     YQ_RETURN_IF_ERROR(fp32->run(inputs[s], &ref_out[s]).with_context("sensitivity: FP32 reference"));
-    if (!cache_layers) continue;
-    for (const std::string& o : outputs) {
-      YQ_ASSIGN_OR_RETURN(Tensor t, fp32->kept_value(o));
-      ref_layer[s].emplace(o, std::move(t));
+    if (cache_layers) {
+      for (const std::string& o : outputs) {
+        YQ_ASSIGN_OR_RETURN(Tensor t, fp32->kept_value(o));
+        ref_layer[s].emplace(o, std::move(t));
+      }
+    }
+    if (!use_subgraphs) continue;
+    if (ref_kernels_fp32) {
+      YQ_RETURN_IF_ERROR(ref_kernels_fp32->run(inputs[s], &unchanged_out[s])
+                             .with_context("sensitivity: FP32 on the reference kernels"));
+    } else {
+      unchanged_out[s] = ref_out[s];
+    }
+    for (const std::string& b : boundary) {
+      if (auto it = ref_layer[s].find(b); !ref_kernels_fp32 && it != ref_layer[s].end()) {
+        ref_boundary[s].emplace(b, it->second);  // same engine, same tensor: share the storage
+        continue;
+      }
+      YQ_ASSIGN_OR_RETURN(Tensor t, boundary_engine->kept_value(b));
+      ref_boundary[s].emplace(b, std::move(t));
     }
   }
+  ref_kernels_fp32.reset();
 
   runtime::EngineOptions qo;
   qo.threads = opts.threads;
@@ -228,54 +360,86 @@ Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, co
     }
   }
 
-  ProgressBar bar("sensitivity", static_cast<int64_t>(layers.size()), opts.progress);
-  for (size_t li = 0; li < layers.size(); ++li) {
-    QuantPolicy policy = base_policy;
-    if (opts.mode == SensitivityMode::kOneFloat) {
-      policy.keep_float.insert(layers[li]);
-    } else {
-      for (size_t j = 0; j < layers.size(); ++j) {
-        if (j != li) policy.keep_float.insert(layers[j]);
+  // One layer on its subgraph: cached FP32 values in, unchanged model outputs from the cache.
+  auto score_on_subgraph = [&](size_t li, MetricSum* lm, MetricSum* mm) -> Status {
+    const LayerSubgraph& ls = subs[li];
+    YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(ls.graph, qo));
+    std::vector<Tensor> feed(ls.model_input.size()), outs;
+    for (size_t s = 0; s < inputs.size(); ++s) {
+      for (size_t i = 0; i < feed.size(); ++i) {
+        const int m = ls.model_input[i];
+        feed[i] = m >= 0 ? inputs[s][static_cast<size_t>(m)]
+                         : ref_boundary[s].at(ls.graph.value(ls.graph.inputs()[i]).name);
       }
+      YQ_RETURN_IF_ERROR(e->run(feed, &outs));
+      std::vector<Tensor> model = unchanged_out[s];
+      for (size_t k = 0; k < model.size(); ++k) {
+        if (ls.model_output_from[k] >= 0) model[k] = outs[static_cast<size_t>(ls.model_output_from[k])];
+      }
+      mm->add(compare_outputs(model, ref_out[s]));
+      lm->add(compare_tensors(floats(outs[ls.layer_output]), floats(ref_layer[s].at(outputs[li]))));
     }
-    const std::string ctx = "sensitivity: layer '" + layers[li] + "'";
-    auto q = build_quantized_graph(float_graph, policy, stats, calib);
-    if (!q.ok()) return q.status().with_context(ctx);
+    return ok_status();
+  };
+
+  // One layer on the whole quantized graph (also builds the graph for the mAP metric).
+  std::vector<Tensor> fouts;
+  auto score_on_full_graph = [&](size_t li, MetricSum* lm, MetricSum* mm, LayerSensitivity* row) -> Status {
+    YQ_ASSIGN_OR_RETURN(ir::Graph q,
+                        build_quantized_graph(float_graph, layer_policy(base_policy, layers, li, opts.mode), stats,
+                                              calib));
     runtime::EngineOptions lo = qo;
     const ir::ValueId out_v = *float_graph.find_value(outputs[li]);
     if (!float_graph.is_graph_output(out_v)) lo.keep_values = {outputs[li]};
-    auto e = runtime::Engine::create(*q, lo);
-    if (!e.ok()) return e.status().with_context(ctx);
+    YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(q, lo));
+    std::vector<Tensor> outs;
+    for (size_t s = 0; s < inputs.size(); ++s) {
+      YQ_RETURN_IF_ERROR(e->run(inputs[s], &outs));
+      mm->add(compare_outputs(outs, ref_out[s]));
+      YQ_ASSIGN_OR_RETURN(Tensor got, e->kept_value(outputs[li]));
+      if (cache_layers) {
+        lm->add(compare_tensors(floats(got), floats(ref_layer[s].at(outputs[li]))));
+      } else {
+        YQ_RETURN_IF_ERROR(fp32->run(inputs[s], &fouts));
+        YQ_ASSIGN_OR_RETURN(Tensor ref, fp32->kept_value(outputs[li]));
+        lm->add(compare_tensors(floats(got), floats(ref)));
+      }
+    }
+    if (opts.metric == SensitivityMetric::kMap) {
+      YQ_ASSIGN_OR_RETURN(row->map, opts.map_fn(q));
+    }
+    return ok_status();
+  };
+
+  double node_share = 0.0;
+  ProgressBar bar("sensitivity", static_cast<int64_t>(layers.size()), opts.progress);
+  for (size_t li = 0; li < layers.size(); ++li) {
     LayerSensitivity row;
     row.layer = layers[li];
     row.op = float_graph.node(full_plan.compute_nodes[li]).op_type;
     row.output = outputs[li];
     MetricSum lm, mm;
-    std::vector<Tensor> outs, fouts;
-    for (size_t s = 0; s < inputs.size(); ++s) {
-      if (Status st = (*e)->run(inputs[s], &outs); !st.ok()) return st.with_context(ctx);
-      mm.add(compare_outputs(outs, ref_out[s]));
-      YQ_ASSIGN_OR_RETURN(Tensor got, (*e)->kept_value(outputs[li]));
-      if (cache_layers) {
-        lm.add(compare_tensors(floats(got), floats(ref_layer[s].at(outputs[li]))));
-      } else {
-        YQ_RETURN_IF_ERROR(fp32->run(inputs[s], &fouts));
-        YQ_ASSIGN_OR_RETURN(Tensor ref, fp32->kept_value(outputs[li]));
-        lm.add(compare_tensors(floats(got), floats(ref)));
-      }
+    Status st;
+    if (use_subgraphs) {
+      node_share += static_cast<double>(subs[li].graph.live_node_count()) /
+                    static_cast<double>(float_graph.live_node_count());
+      st = score_on_subgraph(li, &lm, &mm);
+      subs[li].graph = ir::Graph();  // scored: free it
+    } else {
+      st = score_on_full_graph(li, &lm, &mm, &row);
     }
+    if (!st.ok()) return st.with_context(layer_ctx(li));
     row.layer_error = lm.mean();
     row.model_error = mm.mean();
-    if (opts.metric == SensitivityMetric::kMap) {
-      auto m = opts.map_fn(*q);
-      if (!m.ok()) return m.status().with_context(ctx);
-      row.map = *m;
-    }
     row.score = score_of(opts.mode, opts.metric, row, rep.full_int8_error, rep.fp32_map, rep.full_int8_map);
     rep.layers.push_back(std::move(row));
     bar.update(static_cast<int64_t>(li + 1), layers[li]);
   }
   bar.finish();
+  if (use_subgraphs) {
+    rep.subgraph_layers = static_cast<int>(layers.size());
+    rep.subgraph_node_share = node_share / static_cast<double>(layers.size());
+  }
   std::stable_sort(rep.layers.begin(), rep.layers.end(),
                    [](const LayerSensitivity& a, const LayerSensitivity& b) { return a.score > b.score; });
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -362,10 +526,18 @@ std::string sensitivity_to_markdown(const SensitivityReport& r) {
   }
   os << "\n## Cost and caching\n\n"
         "FP32 reference outputs (model outputs and each layer's output) are computed once per image and reused "
-        "for every layer; each layer then costs one engine build (weight packing) plus one quantized run per image. "
-        "In one-quantized mode everything upstream of the layer is exactly FP32, so caching the float activations "
-        "up to the layer (its input) would let each layer run only its own conv plus the float sub-graph "
-        "downstream of it: about half the model on average, and a single conv for the layer-output metric.\n";
+        "for every layer; each layer then costs one engine build (weight packing) plus one quantized run per image. ";
+  if (r.subgraph_layers > 0) {
+    std::snprintf(buf, sizeof(buf),
+                  "Every node that reads no quantized value (and depends on none) computes exactly its FP32 values, "
+                  "so those values were cached too and each of the %d layers ran only the rest of its graph: "
+                  "%.0f%% of the model's nodes on average.\n",
+                  r.subgraph_layers, 100.0 * r.subgraph_node_share);
+    os << buf;
+  } else {
+    os << "Every layer ran its full quantized graph (one-quantized mode with an error metric reruns only the part "
+          "that depends on the quantized layer when the FP32 cache fits its budget).\n";
+  }
   return os.str();
 }
 

@@ -21,9 +21,33 @@
 // (in one-float mode what keeping the layer float buys back is what matters, so the sign flips). Ties keep the
 // plan's node order (stable sort), so the ranking is deterministic.
 //
-// Caching: FP32 outputs (model outputs and every layer output) are computed once per input and
-// reused for all layers when they fit in SensitivityOptions::cache_bytes; otherwise the FP32
-// engine reruns per layer for the layer-output metric.
+// Caching (FP32 tensors per input, within SensitivityOptions::cache_bytes):
+//  * The FP32 engine runs once per input. Its model outputs are always kept; every layer's output
+//    is kept when (layer-output bytes) x inputs fits the budget, otherwise the FP32 engine reruns
+//    per layer for the layer-output metric.
+//  * kOneQuantized with sqnr/mse/cosine: in a one-layer configuration a node computes exactly its
+//    FP32 values unless it reads a value with qparams (the layer's input, residual and weight, and
+//    the values a scale-preserving node ties to them, e.g. a Concat's other inputs, whose other
+//    readers may sit beside or upstream of the layer) or depends on such a node. Each layer's
+//    quantized graph (build_quantized_graph) is cut to those nodes (ir::downstream_nodes,
+//    ir::extract_subgraph). The subgraph's inputs are model inputs or FP32 "boundary" values
+//    produced outside it; an input keeps its qparams, so the engine quantizes it on entry exactly
+//    as its producer's output is quantized in the full graph. The boundary values of all layers
+//    are kept from one run per input of the float graph on the sweep's kernels (the FP32 engine;
+//    with use_int8_engine = false a float run on the reference kernels), each layer runs only its
+//    subgraph, and the model outputs it does not produce come unchanged from that run. This
+//    needs (layer-output + boundary-value bytes) x inputs <= cache_bytes; otherwise, and with
+//    cache_bytes = 0, every layer runs its full quantized graph. The subgraphs are planned before
+//    the FP32 run (one build_quantized_graph per layer, as the full path does); a budget miss
+//    discards them (they are not planned at all when the layer outputs alone exceed the budget). On the reference kernels the results equal the full-graph runs bit for bit.
+//    With the INT8 engine they matched bit for bit too (the tests' graphs; yolox_nano, every
+//    metric of every layer): the f32 nodes run the FP32 engine's kernels, and a boundary value
+//    with qparams is quantized on entry by the same reorder (round half to even, saturate) that
+//    follows its producer in the full graph. That is observed, not guaranteed: an f32 oneDNN op
+//    reading a boundary value sees a plain input here where the full graph may hand it a blocked
+//    one, and another layout may pick another implementation (last-ulp differences).
+//  * kOneFloat runs the full graph per layer (everything but the layer is quantized, so no part
+//    of the model is FP32), and so does the map metric (map_fn scores whole graphs).
 #pragma once
 
 #include <cmath>
@@ -60,7 +84,7 @@ struct SensitivityOptions {
   int threads = 0;
   bool progress = true;
   GraphMapFn map_fn;                          // required for SensitivityMetric::kMap
-  size_t cache_bytes = size_t{1} << 30;       // budget for cached FP32 layer outputs
+  size_t cache_bytes = size_t{1} << 30;       // budget for cached FP32 tensors (see "Caching")
 };
 
 struct LayerSensitivity {
@@ -84,6 +108,10 @@ struct SensitivityReport {
   double fp32_map = std::nan("");     // metric map only
   double full_int8_map = std::nan("");
   double seconds = 0.0;               // wall time of the sweep
+  // One-quantized caching (see "Caching"): layers scored on their subgraph (0: every layer ran the
+  // full graph) and the mean share of the model's nodes in those subgraphs.
+  int subgraph_layers = 0;
+  double subgraph_node_share = std::nan("");
   std::vector<LayerSensitivity> layers;  // ranked, most sensitive first
 };
 

@@ -116,10 +116,63 @@ void TensorStats::observe(std::span<const float> values) {
   }
 }
 
+void TensorStats::observe_channels(std::span<const float> values, int64_t channels, int64_t inner) {
+  YQ_CHECK(channels > 0 && inner > 0);
+  const bool fresh = count_ == 0 && nonfinite_ == 0 && channel_abs_max_.empty();
+  observe(values);
+  if (channels_untracked_) return;
+  if (fresh) {
+    channel_abs_max_.assign(static_cast<size_t>(channels), 0.f);
+  } else if (static_cast<int64_t>(channel_abs_max_.size()) != channels) {
+    channel_abs_max_.clear();
+    channels_untracked_ = true;
+    return;
+  }
+  const size_t n = values.size(), blk = static_cast<size_t>(inner);
+  for (size_t start = 0, b = 0; start < n; start += blk, ++b) {
+    float& m = channel_abs_max_[b % static_cast<size_t>(channels)];
+    const size_t end = std::min(n, start + blk);
+    for (size_t i = start; i < end; ++i) {
+      const float v = values[i];
+      if (std::isfinite(v)) m = std::max(m, std::fabs(v));
+    }
+  }
+}
+
+void observe_tensor(TensorStats& s, const Tensor& t) {
+  YQ_CHECK(t.dtype() == DType::kF32);
+  const std::span<const float> values(t.data<float>(), static_cast<size_t>(t.numel()));
+  const Shape& shape = t.shape();
+  if (shape.size() < 2 || shape[1] <= 0 || t.numel() == 0) {
+    s.observe(values);
+    return;
+  }
+  int64_t inner = 1;
+  for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
+  s.observe_channels(values, shape[1], std::max<int64_t>(inner, 1));
+}
+
 Status TensorStats::merge(const TensorStats& other) {
   if (other.num_bins() != num_bins()) {
     return invalid_argument("TensorStats::merge: num_bins differ (" + std::to_string(num_bins()) + " vs " +
                             std::to_string(other.num_bins()) + ")");
+  }
+  // Channel maxima first (other's count may be 0 while it tracked channels of an empty tensor).
+  const bool mine_empty = count_ == 0 && nonfinite_ == 0 && channel_abs_max_.empty() && !channels_untracked_;
+  const bool theirs_empty =
+      other.count_ == 0 && other.nonfinite_ == 0 && other.channel_abs_max_.empty() && !other.channels_untracked_;
+  if (mine_empty) {
+    channel_abs_max_ = other.channel_abs_max_;
+    channels_untracked_ = other.channels_untracked_;
+  } else if (!theirs_empty) {
+    if (channels_untracked_ || other.channels_untracked_ ||
+        channel_abs_max_.size() != other.channel_abs_max_.size()) {
+      channel_abs_max_.clear();
+      channels_untracked_ = true;
+    } else {
+      for (size_t c = 0; c < channel_abs_max_.size(); ++c)
+        channel_abs_max_[c] = std::max(channel_abs_max_[c], other.channel_abs_max_[c]);
+    }
   }
   if (other.count_ == 0) {
     nonfinite_ += other.nonfinite_;
@@ -153,6 +206,11 @@ std::string TensorStats::to_json() const {
   j["max"] = count_ > 0 ? nlohmann::ordered_json(json_float(max_)) : nlohmann::ordered_json(nullptr);
   j["bin_width_log2"] = has_width_ ? nlohmann::ordered_json(width_log2_) : nlohmann::ordered_json(nullptr);
   j["hist"] = hist_;
+  if (!channel_abs_max_.empty()) {
+    nlohmann::ordered_json ch = nlohmann::ordered_json::array();
+    for (float m : channel_abs_max_) ch.push_back(json_float(m));
+    j["channel_abs_max"] = ch;
+  }
   return j.dump();
 }
 
@@ -249,6 +307,19 @@ Expected<TensorStats> TensorStats::from_json(const std::string& text) {
     }
   } else if (s.has_width_) {
     return field_error("bin_width_log2", "null (no non-zero value observed)", j.at("bin_width_log2"));
+  }
+  if (j.contains("channel_abs_max")) {
+    const auto& ch = j.at("channel_abs_max");
+    if (!ch.is_array() || ch.empty() || ch.size() > static_cast<size_t>(kMaxBins)) {
+      return field_error("channel_abs_max", "a non-empty array of per-channel maxima", ch);
+    }
+    for (size_t c = 0; c < ch.size(); ++c) {
+      const float m = ch[c].is_number() ? static_cast<float>(ch[c].get<double>()) : -1.f;
+      if (!std::isfinite(m) || m < 0.f || m > amax) {
+        return field_error("channel_abs_max[" + std::to_string(c) + "]", "a number in [0, abs_max]", ch[c]);
+      }
+      s.channel_abs_max_.push_back(m);
+    }
   }
   return s;
 }

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/tensor.h"
 
 namespace yq::quant {
 
@@ -42,7 +43,14 @@ class TensorStats {
   // Entropy calibration needs num_bins > 128.
   explicit TensorStats(int num_bins = 2048);
   void observe(std::span<const float> values);
-  // Fails (leaving *this unchanged) when the two stats have different num_bins.
+  // observe() plus a per-channel |x| maximum, for channel-major data: element i belongs to
+  // channel (i / inner) % channels (NCHW with inner = H*W). The channel count is fixed by the
+  // first call; a later call with another count stops the tracking (channel_abs_max() empties and
+  // stays empty), since ranges of different layouts cannot be compared.
+  void observe_channels(std::span<const float> values, int64_t channels, int64_t inner);
+  // Fails (leaving *this unchanged) when the two stats have different num_bins. Channel maxima
+  // merge element-wise when both sides track the same channel count; a side that has observed
+  // nothing adopts the other's; any other mix stops the tracking.
   Status merge(const TensorStats& other);
 
   int num_bins() const { return static_cast<int>(hist_.size()); }
@@ -54,6 +62,10 @@ class TensorStats {
   float max() const { return max_; }
   // max(|min|, |max|); 0 while count() == 0.
   float abs_max() const;
+  // Per-channel max |x| of the finite values observed through observe_channels(); empty when the
+  // data came through observe() or the tracking stopped. What the channel-loss rule
+  // (quant/channel_loss.h) reads: per-tensor scales can round a narrow channel to zero.
+  const std::vector<float>& channel_abs_max() const { return channel_abs_max_; }
   // Histogram of |x| over [0, hist_max()) with num_bins equal bins (TensorRT-style, symmetric).
   const std::vector<int64_t>& abs_histogram() const { return hist_; }
   // False until a non-zero finite value has been seen.
@@ -66,7 +78,8 @@ class TensorStats {
   float hist_max() const;
 
   // {"version":1,"num_bins":..,"count":..,"nonfinite":..,"min":..,"max":..,
-  //  "bin_width_log2":k|null,"hist":[...]}; min/max are null while count == 0.
+  //  "bin_width_log2":k|null,"hist":[...]}; min/max are null while count == 0;
+  //  "channel_abs_max":[...] only when channels are tracked (optional on reading).
   std::string to_json() const;
   // Validates everything (version, sizes, sum(hist) == count, min <= max, the last non-empty bin
   // is the bin of abs_max, abs_max < hist_max) and names the bad field.
@@ -86,6 +99,12 @@ class TensorStats {
   bool has_width_ = false;
   int width_log2_ = 0;
   std::vector<int64_t> hist_;
+  std::vector<float> channel_abs_max_;
+  bool channels_untracked_ = false;  // set once channel layouts disagreed: never track again
 };
+
+// Observes an f32 Tensor: through observe_channels() on axis 1 when its rank is >= 2 (activations
+// are NCHW / NC...), else through observe(). The one way calibration feeds tensors to stats.
+void observe_tensor(TensorStats& s, const Tensor& t);
 
 }  // namespace yq::quant

@@ -4,10 +4,11 @@
 //   reference  yoloq's fake-quant reference kernels (the exact semantics, ir/quantized_ir.md)
 //   int8       yoloq's INT8 engine (oneDNN VNNI kernels)
 //   ort        ONNX Runtime
-// ORT and the INT8 engine must each be within 0.3 mAP of the reference. (Measured on NanoDet-m:
-// reference 28.18, int8 28.02, ORT 28.39. Both engines round a few values differently from the
-// double-precision reference at .5 ties, and the quantized network amplifies such 1-LSB flips,
-// so the two engines sit on opposite sides of the reference; their mutual gap, 0.37, is the sum.)
+// ORT must be within 0.3 mAP of the INT8 engine (the criterion), and each within 0.3 of
+// the reference. Both engines round a few values differently from the double-precision
+// reference at .5 ties and the quantized network amplifies such 1-LSB flips, so the gaps are not
+// zero. Measured on NanoDet-m with the default policy (depthwise convs float): reference 28.52,
+// int8 28.49, ORT 28.29 (with depthwise convs INT8 the engines sat on opposite sides: 28.02 / 28.39).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -107,6 +108,7 @@ TEST(QdqExport, OnnxRuntimeAndInt8EngineMatchTheReferenceMap) {
   ASSERT_TRUE(theirs.ok()) << theirs.status().message();
   EXPECT_EQ(next, vo.max_images);
   const double ref_map = reference->coco.stats[0] * 100;
+  EXPECT_NEAR(theirs->coco.stats[0] * 100, ours->coco.stats[0] * 100, 0.3) << "ORT vs the yoloq INT8 engine";
   EXPECT_NEAR(theirs->coco.stats[0] * 100, ref_map, 0.3) << "ORT vs the fake-quant reference";
   EXPECT_NEAR(ours->coco.stats[0] * 100, ref_map, 0.3) << "yoloq INT8 engine vs the fake-quant reference";
   std::printf("QDQ mAP on %d images: reference %.2f, yoloq int8 %.2f, onnxruntime %.2f\n", vo.max_images, ref_map,

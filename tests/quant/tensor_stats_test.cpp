@@ -179,5 +179,79 @@ TEST(TensorStats, FromJsonNamesTheBadField) {
   expect_error(replace("\"min\":0.5", "\"min\":9.5"), "min");
 }
 
+// Per-channel maxima (the channel-loss rule's input): channel of element i is (i / inner) % C.
+TEST(TensorStats, ChannelMaximaFollowTheNchwLayoutAndMerge) {
+  // N=2, C=3, inner=2: [n0: c0 c0 c1 c1 c2 c2, n1: ...]
+  const std::vector<float> a = {1.f, -2.f, 0.5f, 0.25f, -9.f, 3.f, 4.f, 0.f, -0.75f, NAN, 1.f, 2.f};
+  TensorStats s;
+  s.observe_channels(a, 3, 2);
+  EXPECT_EQ(s.channel_abs_max(), (std::vector<float>{4.f, 0.75f, 9.f}));
+  EXPECT_EQ(s.count(), 11);
+  EXPECT_EQ(s.nonfinite_count(), 1);
+
+  // Merging a split equals observing the whole; channel maxima merge element-wise.
+  TensorStats first, second;
+  first.observe_channels(std::span<const float>(a.data(), 6), 3, 2);
+  second.observe_channels(std::span<const float>(a.data() + 6, 6), 3, 2);
+  ASSERT_TRUE(first.merge(second).ok());
+  EXPECT_EQ(first, s);
+
+  // JSON keeps them; files without the field still load (no channel tracking).
+  auto back = TensorStats::from_json(s.to_json());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->channel_abs_max(), s.channel_abs_max());
+  TensorStats flat;
+  flat.observe(a);
+  EXPECT_TRUE(flat.channel_abs_max().empty());
+  EXPECT_EQ(flat.to_json().find("channel_abs_max"), std::string::npos);
+
+  // A channel maximum above the tensor's abs max is a corrupt file.
+  std::string bad = s.to_json();
+  const size_t at = bad.find("\"channel_abs_max\":[4");
+  ASSERT_NE(at, std::string::npos) << bad;
+  bad.replace(at, std::string("\"channel_abs_max\":[4").size(), "\"channel_abs_max\":[40");
+  auto rejected = TensorStats::from_json(bad);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_NE(rejected.status().message().find("channel_abs_max[0]"), std::string::npos) << rejected.status().message();
+}
+
+TEST(TensorStats, DisagreeingChannelLayoutsStopTheTracking) {
+  TensorStats s;
+  s.observe_channels(std::vector<float>{1.f, 2.f}, 2, 1);
+  s.observe_channels(std::vector<float>{1.f, 2.f, 3.f}, 3, 1);
+  EXPECT_TRUE(s.channel_abs_max().empty());
+  s.observe_channels(std::vector<float>{1.f, 2.f}, 2, 1);  // never resumes
+  EXPECT_TRUE(s.channel_abs_max().empty());
+  EXPECT_EQ(s.count(), 7);
+
+  TensorStats a, b, flat;
+  a.observe_channels(std::vector<float>{1.f, 2.f}, 2, 1);
+  b.observe_channels(std::vector<float>{1.f, 2.f, 3.f}, 3, 1);
+  ASSERT_TRUE(a.merge(b).ok());
+  EXPECT_TRUE(a.channel_abs_max().empty());
+  // A side that observed nothing adopts the other's channels; a flat side stops them.
+  TensorStats empty;
+  ASSERT_TRUE(empty.merge(b).ok());
+  EXPECT_EQ(empty.channel_abs_max(), b.channel_abs_max());
+  flat.observe(std::vector<float>{5.f});
+  ASSERT_TRUE(b.merge(flat).ok());
+  EXPECT_TRUE(b.channel_abs_max().empty());
+}
+
+TEST(TensorStats, ObserveTensorUsesAxisOne) {
+  Tensor t = Tensor::empty(DType::kF32, {1, 2, 1, 2});
+  float* p = t.data<float>();
+  p[0] = 1.f; p[1] = -3.f; p[2] = 0.5f; p[3] = 0.25f;
+  TensorStats s;
+  observe_tensor(s, t);
+  EXPECT_EQ(s.channel_abs_max(), (std::vector<float>{3.f, 0.5f}));
+  Tensor v = Tensor::empty(DType::kF32, {4});
+  for (int i = 0; i < 4; ++i) v.data<float>()[i] = static_cast<float>(i);
+  TensorStats f;
+  observe_tensor(f, v);
+  EXPECT_TRUE(f.channel_abs_max().empty());
+  EXPECT_EQ(f.count(), 4);
+}
+
 }  // namespace
 }  // namespace yq::quant

@@ -158,6 +158,31 @@ TEST(QuantPolicy, KeepFloatLeavesTheNodeFloat) {
   EXPECT_NE(bad.status().message().find("no_such_node"), std::string::npos);
 }
 
+TEST(QuantPolicy, DepthwiseConvsStayFloatUnlessAsked) {
+  GraphBuilder b(13);
+  const ValueId x = b.input("x", {1, 3, 8, 8});
+  const ValueId s = b.conv(x, 4, 3, 1, 1);
+  const ValueId d = b.conv(s, 4, 3, 1, 1, /*group=*/4);
+  const ir::NodeId dw = b.last;
+  const ValueId gc = b.conv(d, 4, 3, 1, 1, /*group=*/2);  // grouped, not depthwise
+  const ir::NodeId grouped = b.last;
+  b.output(b.conv(gc, 2, 1));
+  EXPECT_TRUE(is_depthwise_conv(b.g, b.g.node(dw)));
+  EXPECT_FALSE(is_depthwise_conv(b.g, b.g.node(grouped)));
+  auto plan = plan_quantization(b.g, QuantPolicy{});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(std::count(plan->compute_nodes.begin(), plan->compute_nodes.end(), dw), 0);
+  EXPECT_EQ(std::count(plan->compute_nodes.begin(), plan->compute_nodes.end(), grouped), 1);
+  EXPECT_EQ(group_of(*plan, s), nullptr);  // only the float depthwise conv reads it
+  ASSERT_NE(group_of(*plan, d), nullptr);  // the grouped conv reads it quantized
+  QuantPolicy all;
+  all.quantize_depthwise = true;
+  auto plan2 = plan_quantization(b.g, all);
+  ASSERT_TRUE(plan2.ok());
+  EXPECT_EQ(std::count(plan2->compute_nodes.begin(), plan2->compute_nodes.end(), dw), 1);
+  EXPECT_NE(group_of(*plan2, s), nullptr);
+}
+
 TEST(QuantPolicy, MaxPoolInputAndOutputShare) {
   GraphBuilder b(5);
   const ValueId x = b.input("x", {1, 3, 8, 8});
