@@ -146,6 +146,9 @@ int run_quantize(const QuantizeArgs& a) {
   calib.symmetric = !a.asymmetric;
 
   quant::QuantPolicy policy = base_policy;
+  // Every configuration below (calibrators, the channel-loss rule, ranking, budget steps, the final
+  // graph) is calibrated from `stats`: each sharing group is calibrated once per calibrator.
+  quant::GroupQParamsCache qparams_cache;
   if (a.keep_float_top > 0) {
     if (a.sensitivity_file.empty()) return report_error(invalid_argument("--keep-float-top needs --sensitivity FILE.json"));
     auto ranking = quant::load_sensitivity_ranking(a.sensitivity_file);
@@ -175,15 +178,15 @@ int run_quantize(const QuantizeArgs& a) {
     fp32_map_cached = *fp32_map;
     // The calibrator with the best whole-model mAP (unless --method was given).
     nlohmann::json calib_tried = nlohmann::json::object();
+    double best = -1.0;  // full INT8 mAP of the chosen calibrator, when the choice was made here
     if (!a.method_given && !a.asymmetric) {
-      double best = -1.0;
       for (quant::CalibMethod m : {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
                                    quant::CalibMethod::kMse, quant::CalibMethod::kMinMax}) {
         quant::CalibOptions c = calib;
         c.method = m;
-        auto pm = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, c);
+        auto pm = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, c, nullptr, &qparams_cache);
         if (!pm.ok()) return report_error(pm.status().with_context(a.model.model));
-        auto g = quant::build_quantized_graph(fp32->model.graph, *pm, *stats, c);
+        auto g = quant::build_quantized_graph(fp32->model.graph, *pm, *stats, c, &qparams_cache);
         if (!g.ok()) return report_error(g.status());
         auto e = runtime::Engine::create(*g, eo);
         if (!e.ok()) return report_error(e.status());
@@ -198,14 +201,19 @@ int run_quantize(const QuantizeArgs& a) {
       }
     }
     // The channel-loss rule for the chosen calibrator: those layers are float before the search.
-    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib);
+    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, nullptr, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
     policy = *ruled;
     // The ranking: a file, or a one-float sweep with the chosen calibrator, scored by mAP on the
     // first --rank-images validation images (the task metric: output SQNR is dominated by box
     // coordinates and ranked YOLOX-Nano's decisive layer 49th) or by an output error metric.
+    // Skipped when full INT8 with the chosen calibrator already meets the budget (the search then
+    // stops at K = 0 without reading it).
     std::vector<std::string> ranking;
-    if (!a.sensitivity_file.empty()) {
+    const bool full_int8_passes = best >= 0.0 && fp32_map_cached - best <= a.max_drop;
+    if (full_int8_passes) {
+      if (!a.model.json) std::fprintf(stderr, "budget: full INT8 meets it, no layer ranking needed\n");
+    } else if (!a.sensitivity_file.empty()) {
       auto r = quant::load_sensitivity_ranking(a.sensitivity_file);
       if (!r.ok()) return report_error(r.status());
       ranking = *r;
@@ -241,7 +249,7 @@ int run_quantize(const QuantizeArgs& a) {
     quant::FloatSetScoreFn score = [&](const std::set<std::string>& fl) -> Expected<double> {
       quant::QuantPolicy p = search_base;
       p.keep_float.insert(fl.begin(), fl.end());
-      YQ_ASSIGN_OR_RETURN(ir::Graph g, quant::build_quantized_graph(fp32->model.graph, p, *stats, calib));
+      YQ_ASSIGN_OR_RETURN(ir::Graph g, quant::build_quantized_graph(fp32->model.graph, p, *stats, calib, &qparams_cache));
       YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
       YQ_ASSIGN_OR_RETURN(double mp, map_of(e.get()));
       latency_of[static_cast<int>(fl.size())] = median_latency_ms(*e, probe0, 10);
@@ -260,8 +268,9 @@ int run_quantize(const QuantizeArgs& a) {
     const std::string stem0 = a.out.substr(0, a.out.size() - 5);
     std::string md = "# Accuracy budget: " + a.model.model + "\n\n";
     char buf[256];
-    std::snprintf(buf, sizeof(buf), "Calibrator %s; FP32 mAP %.2f on %d val images; budget: drop <= %.2f; FP32 latency %.2f ms.\n\n",
-                  quant::calib_method_name(calib.method), fp32_map_cached, a.val_images, a.max_drop, fp32_lat);
+    const std::string val_count = a.val_images > 0 ? std::to_string(a.val_images) : std::string("all");
+    std::snprintf(buf, sizeof(buf), "Calibrator %s; FP32 mAP %.2f on %s val images; budget: drop <= %.2f; FP32 latency %.2f ms.\n\n",
+                  quant::calib_method_name(calib.method), fp32_map_cached, val_count.c_str(), a.max_drop, fp32_lat);
     md += buf;
     md += "| step | layers float | mAP | drop | INT8 ms | passes |\n|---:|---:|---:|---:|---:|---|\n";
     nlohmann::json steps = nlohmann::json::array();
@@ -300,7 +309,7 @@ int run_quantize(const QuantizeArgs& a) {
   // applied before the search, so this only collects the evidence for the report.
   std::vector<quant::ChannelLoss> losses;
   {
-    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses);
+    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
     policy = *ruled;
   }
@@ -315,7 +324,7 @@ int run_quantize(const QuantizeArgs& a) {
   ir::Graph qgraph = fp32->model.graph;
   auto plan = quant::plan_quantization(qgraph, policy);
   if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
-  if (Status s = quant::apply_quantization(qgraph, *plan, *stats, calib); !s.ok()) return report_error(s);
+  if (Status s = quant::apply_quantization(qgraph, *plan, *stats, calib, &qparams_cache); !s.ok()) return report_error(s);
   ranges_method = quant::calib_method_name(calib.method);
 
   // Artifacts: build every byte in memory first, then write each file atomically.

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <optional>
 
 namespace yq::quant {
 namespace {
@@ -12,24 +11,14 @@ namespace {
 // The QParams scale every member of each planned group would get (apply_quantization's rule).
 Expected<std::map<ir::ValueId, float>> planned_scales(const ir::Graph& g, const QuantPlan& plan,
                                                       const std::map<ir::ValueId, TensorStats>& stats,
-                                                      const CalibOptions& calib) {
+                                                      const CalibOptions& calib, GroupQParamsCache* cache) {
   CalibOptions act = calib;
   if (plan.asymmetric_u8) act.symmetric = false;
   std::map<ir::ValueId, float> scales;
   for (const auto& group : plan.groups) {
-    std::optional<TensorStats> merged;
-    for (ir::ValueId v : group) {
-      auto it = stats.find(v);
-      if (it == stats.end()) return invalid_argument("channel-loss rule: no statistics for value '" + g.value(v).name + "'");
-      if (!merged) {
-        merged = it->second;
-      } else {
-        YQ_RETURN_IF_ERROR(merged->merge(it->second).with_context("value '" + g.value(v).name + "'"));
-      }
-    }
-    if (!merged) continue;
-    auto qp = calibrate_activation(*merged, act);
-    if (!qp.ok()) return qp.status().with_context("value '" + g.value(group.front()).name + "'");
+    if (group.empty()) continue;
+    auto qp = calibrate_group(g, group, stats, act, cache);
+    if (!qp.ok()) return qp.status().with_context("channel-loss rule");
     for (ir::ValueId v : group) scales[v] = qp->scales[0];
   }
   return scales;
@@ -83,7 +72,8 @@ std::string describe_channel_loss(const ChannelLoss& l) {
 
 Expected<QuantPolicy> keep_channel_loss_float(const ir::Graph& g, const QuantPolicy& policy,
                                               const std::map<ir::ValueId, TensorStats>& stats,
-                                              const CalibOptions& calib, std::vector<ChannelLoss>* found) {
+                                              const CalibOptions& calib, std::vector<ChannelLoss>* found,
+                                              GroupQParamsCache* cache) {
   QuantPolicy out = policy;
   std::vector<ChannelLoss> losses;
   if (!policy.float_on_channel_loss) {
@@ -94,7 +84,7 @@ Expected<QuantPolicy> keep_channel_loss_float(const ir::Graph& g, const QuantPol
   for (bool added = true; added;) {
     added = false;
     YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, out));
-    YQ_ASSIGN_OR_RETURN(auto scales, planned_scales(g, plan, stats, calib));
+    YQ_ASSIGN_OR_RETURN(auto scales, planned_scales(g, plan, stats, calib, cache));
     for (ir::NodeId id : plan.compute_nodes) {
       const ir::Node& n = g.node(id);
       const ir::ValueId x = n.input(0);

@@ -52,10 +52,12 @@ std::string describe_channel_loss(const ChannelLoss& loss);
 // policy.float_on_channel_loss is false). Plans like plan_quantization and calibrates each
 // sharing group like apply_quantization (nothing is written to `g`); repeats with the new float
 // layers until none is added, since a float layer can shrink a sharing group and change its scale.
-// `found` (optional) receives the evidence, sorted by layer name. Errors: those of
+// `found` (optional) receives the evidence, sorted by layer name; `cache` (optional) memoizes
+// group calibrations (quant/policy.h). Errors: those of
 // plan_quantization and calibrate_activation, a planned value without statistics.
 Expected<QuantPolicy> keep_channel_loss_float(const ir::Graph& g, const QuantPolicy& policy,
                                               const std::map<ir::ValueId, TensorStats>& stats,
-                                              const CalibOptions& calib, std::vector<ChannelLoss>* found = nullptr);
+                                              const CalibOptions& calib, std::vector<ChannelLoss>* found = nullptr,
+                                              GroupQParamsCache* cache = nullptr);
 
 }  // namespace yq::quant

@@ -154,26 +154,50 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
   return plan;
 }
 
+GroupQParamsCache::Key GroupQParamsCache::key(const std::vector<ir::ValueId>& group, const CalibOptions& opts) {
+  return {group, static_cast<int>(opts.method), opts.percentile, opts.symmetric};
+}
+
+const ir::QParams* GroupQParamsCache::find(const std::vector<ir::ValueId>& group, const CalibOptions& opts) const {
+  auto it = memo_.find(key(group, opts));
+  return it == memo_.end() ? nullptr : &it->second;
+}
+
+void GroupQParamsCache::insert(const std::vector<ir::ValueId>& group, const CalibOptions& opts, ir::QParams qp) {
+  memo_.insert_or_assign(key(group, opts), std::move(qp));
+}
+
+Expected<ir::QParams> calibrate_group(const ir::Graph& g, const std::vector<ir::ValueId>& group,
+                                      const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& opts,
+                                      GroupQParamsCache* cache) {
+  if (cache) {
+    if (const ir::QParams* hit = cache->find(group, opts)) return *hit;
+  }
+  std::optional<TensorStats> merged;
+  for (ir::ValueId v : group) {
+    auto it = stats.find(v);
+    if (it == stats.end()) return invalid_argument("no statistics for value '" + g.value(v).name + "'");
+    if (!merged) {
+      merged = it->second;
+    } else {
+      YQ_RETURN_IF_ERROR(merged->merge(it->second).with_context("value '" + g.value(v).name + "'"));
+    }
+  }
+  if (!merged) return invalid_argument("an empty quantization group");
+  auto qp = calibrate_activation(*merged, opts);
+  if (!qp.ok()) return qp.status().with_context("value '" + g.value(group.front()).name + "'");
+  if (cache) cache->insert(group, opts, *qp);
+  return *qp;
+}
+
 Status apply_quantization(ir::Graph& g, const QuantPlan& plan, const std::map<ir::ValueId, TensorStats>& stats,
-                          const CalibOptions& opts) {
+                          const CalibOptions& opts, GroupQParamsCache* cache) {
   CalibOptions act_opts = opts;
   if (plan.asymmetric_u8) act_opts.symmetric = false;
   for (const auto& group : plan.groups) {
-    std::optional<TensorStats> merged;
-    for (ir::ValueId v : group) {
-      auto it = stats.find(v);
-      if (it == stats.end()) {
-        return invalid_argument("apply_quantization: no statistics for value '" + g.value(v).name + "'");
-      }
-      if (!merged) {
-        merged = it->second;
-      } else {
-        YQ_RETURN_IF_ERROR(merged->merge(it->second).with_context("value '" + g.value(v).name + "'"));
-      }
-    }
-    if (!merged) continue;
-    auto qp = calibrate_activation(*merged, act_opts);
-    if (!qp.ok()) return qp.status().with_context("value '" + g.value(group.front()).name + "'");
+    if (group.empty()) continue;
+    auto qp = calibrate_group(g, group, stats, act_opts, cache);
+    if (!qp.ok()) return qp.status().with_context("apply_quantization");
     for (ir::ValueId v : group) g.value(v).qparams = *qp;
   }
   for (const WeightPlan& w : plan.weights) {

@@ -34,6 +34,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/status.h"
@@ -85,10 +86,33 @@ struct QuantPlan {
 
 Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& policy);
 
+// A memo of activation QParams per sharing group, for one statistics map: the same group
+// (members) under the same CalibOptions always calibrates to the same QParams, so sweeps that
+// rebuild many plans from one calibration (sensitivity, the --max-drop search, the calibrator
+// choice) calibrate each group once. Entropy calibration of a group costs milliseconds, times
+// ~100 groups, times every configuration tried. Use one cache with one statistics map only.
+class GroupQParamsCache {
+ public:
+  const ir::QParams* find(const std::vector<ir::ValueId>& group, const CalibOptions& opts) const;
+  void insert(const std::vector<ir::ValueId>& group, const CalibOptions& opts, ir::QParams qp);
+  size_t size() const { return memo_.size(); }
+
+ private:
+  using Key = std::tuple<std::vector<ir::ValueId>, int, double, bool>;
+  static Key key(const std::vector<ir::ValueId>& group, const CalibOptions& opts);
+  std::map<Key, ir::QParams> memo_;
+};
+
+// The QParams apply_quantization gives `group` (its members' merged statistics, calibrated with
+// `opts`), through `cache` when given. Errors: a member without statistics (named), calibration.
+Expected<ir::QParams> calibrate_group(const ir::Graph& g, const std::vector<ir::ValueId>& group,
+                                      const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& opts,
+                                      GroupQParamsCache* cache = nullptr);
+
 // Per group: merges the members' statistics (so the range covers all of them), calibrates once
 // and sets the same QParams on every member; per-channel weight QParams via qmath. With
 // plan.asymmetric_u8 the activations are calibrated with symmetric = false.
 Status apply_quantization(ir::Graph& g, const QuantPlan& plan, const std::map<ir::ValueId, TensorStats>& stats,
-                          const CalibOptions& opts);
+                          const CalibOptions& opts, GroupQParamsCache* cache = nullptr);
 
 }  // namespace yq::quant

@@ -172,10 +172,11 @@ Expected<SensitivityMetric> parse_sensitivity_metric(const std::string& name) {
 }
 
 Expected<ir::Graph> build_quantized_graph(const ir::Graph& float_graph, const QuantPolicy& policy,
-                                          const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& calib) {
+                                          const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& calib,
+                                          GroupQParamsCache* cache) {
   ir::Graph g = float_graph;
   YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, policy));
-  YQ_RETURN_IF_ERROR(apply_quantization(g, plan, stats, calib));
+  YQ_RETURN_IF_ERROR(apply_quantization(g, plan, stats, calib, cache));
   YQ_ASSIGN_OR_RETURN(int unified, ir::unify_scales(g));
   (void)unified;
   return g;
@@ -224,6 +225,8 @@ Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, co
                                                 const CalibOptions& calib,
                                                 const std::vector<std::vector<Tensor>>& inputs,
                                                 const SensitivityOptions& opts) {
+  // Every configuration below is calibrated from the same statistics: calibrate each group once.
+  GroupQParamsCache qparams_cache;
   const auto t0 = std::chrono::steady_clock::now();
   if (inputs.empty()) return invalid_argument("sensitivity: no input samples");
   if (opts.metric == SensitivityMetric::kMap && !opts.map_fn) {
@@ -269,7 +272,8 @@ Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, co
       layer_bytes * inputs.size() <= opts.cache_bytes) {
     std::set<std::string> names;
     for (size_t li = 0; li < layers.size(); ++li) {
-      auto q = build_quantized_graph(float_graph, layer_policy(base_policy, layers, li, opts.mode), stats, calib);
+      auto q = build_quantized_graph(float_graph, layer_policy(base_policy, layers, li, opts.mode), stats, calib,
+                                     &qparams_cache);
       if (!q.ok()) return q.status().with_context(layer_ctx(li));
       auto ls = layer_subgraph(float_graph, *q, outputs[li]);
       if (!ls.ok()) return ls.status().with_context(layer_ctx(li));
@@ -345,7 +349,7 @@ Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, co
 
   // Baseline: every layer quantized.
   {
-    YQ_ASSIGN_OR_RETURN(ir::Graph q, build_quantized_graph(float_graph, base_policy, stats, calib));
+    YQ_ASSIGN_OR_RETURN(ir::Graph q, build_quantized_graph(float_graph, base_policy, stats, calib, &qparams_cache));
     YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(q, qo));
     MetricSum m;
     std::vector<Tensor> outs;
@@ -387,7 +391,7 @@ Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, co
   auto score_on_full_graph = [&](size_t li, MetricSum* lm, MetricSum* mm, LayerSensitivity* row) -> Status {
     YQ_ASSIGN_OR_RETURN(ir::Graph q,
                         build_quantized_graph(float_graph, layer_policy(base_policy, layers, li, opts.mode), stats,
-                                              calib));
+                                              calib, &qparams_cache));
     runtime::EngineOptions lo = qo;
     const ir::ValueId out_v = *float_graph.find_value(outputs[li]);
     if (!float_graph.is_graph_output(out_v)) lo.keep_values = {outputs[li]};

@@ -117,8 +117,10 @@ struct SensitivityReport {
 
 // Plans `policy` on a copy of `float_graph`, applies QParams from `stats` (which must cover the
 // activations of the plan; the stats of the full plan cover every sub-plan) and unifies scales.
+// `cache` (optional) memoizes group calibrations across calls with the same `stats`.
 Expected<ir::Graph> build_quantized_graph(const ir::Graph& float_graph, const QuantPolicy& policy,
-                                          const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& calib);
+                                          const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& calib,
+                                          GroupQParamsCache* cache = nullptr);
 
 // collect_stats for input tensors instead of image files (tests, synthetic inputs): runs the FP32
 // engine over `inputs` (one vector of graph inputs per sample) and observes `values`.

@@ -210,6 +210,33 @@ TEST(QuantPolicy, AsymmetricU8) {
   EXPECT_EQ(t.b.g.value(t.b.g.node(t.conv_a).input(1)).qparams->dtype, DType::kI8);
 }
 
+TEST(QuantPolicy, GroupQParamsCacheGivesTheSameQParamsOncePerGroupAndOptions) {
+  ConcatGraph t;
+  auto plan = plan_quantization(t.b.g, QuantPolicy{});
+  ASSERT_TRUE(plan.ok());
+  const auto stats = distinct_stats(*plan);
+  ir::Graph plain = t.b.g, cached = t.b.g;
+  GroupQParamsCache cache;
+  ASSERT_TRUE(apply_quantization(plain, *plan, stats, minmax()).ok());
+  ASSERT_TRUE(apply_quantization(cached, *plan, stats, minmax(), &cache).ok());
+  EXPECT_EQ(cache.size(), plan->groups.size());
+  for (ValueId v : plan->activations) {
+    ASSERT_TRUE(cached.value(v).qparams.has_value());
+    EXPECT_EQ(cached.value(v).qparams->scales, plain.value(v).qparams->scales);
+  }
+  // A second plan from the same statistics hits the memo; other options are another entry.
+  ASSERT_TRUE(apply_quantization(cached, *plan, stats, minmax(), &cache).ok());
+  EXPECT_EQ(cache.size(), plan->groups.size());
+  CalibOptions pct;
+  pct.method = CalibMethod::kPercentile;
+  pct.percentile = 90.0;
+  auto a = calibrate_group(t.b.g, plan->groups[0], stats, pct, &cache);
+  auto b = calibrate_group(t.b.g, plan->groups[0], stats, pct);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->scales, b->scales);
+  EXPECT_EQ(cache.size(), plan->groups.size() + 1);
+}
+
 TEST(QuantPolicy, MissingStatsNameTheValue) {
   ConcatGraph t;
   auto plan = plan_quantization(t.b.g, QuantPolicy{});
