@@ -50,7 +50,7 @@ print("| model | budget | calibrator | FP32 mAP | full INT8 mAP | final mAP | dr
 print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 for m in models:
     for f in sorted(os.listdir(out)):
-        if not (f.startswith(m + ".drop") and f.endswith(".json")):
+        if not (f.startswith(m + ".drop") and f.endswith(".json")) or f.endswith(".ranges.json"):
             continue
         j = json.load(open(os.path.join(out, f)))
         b = j["budget"]

@@ -82,14 +82,16 @@ double median_latency_ms(runtime::Engine& engine, const Tensor& input, int iters
   return ms[ms.size() / 2];
 }
 
-// Compute nodes (Conv/FusedConv/ConvTranspose) whose activation input stayed float, in graph
-// order: `depthwise` gets the depthwise convs the policy leaves float, the result the others.
+// Compute nodes (Conv/FusedConv/ConvTranspose) the plan leaves float (their weights stay f32, even
+// when their input is quantized for another reader), in graph order: `depthwise` gets the
+// depthwise convs the policy leaves float, the result the others.
 std::vector<std::string> float_compute_layers(const ir::Graph& g, const quant::QuantPolicy& policy,
-                                              std::vector<std::string>* depthwise) {
+                                              const quant::QuantPlan& plan, std::vector<std::string>* depthwise) {
+  const std::set<ir::NodeId> quantized(plan.compute_nodes.begin(), plan.compute_nodes.end());
   std::vector<std::string> out;
   for (ir::NodeId id : g.topo_order()) {
     const ir::Node& n = g.node(id);
-    if (!policy.compute_ops.count(n.op_type) || g.value(n.input(0)).qparams) continue;
+    if (!policy.compute_ops.count(n.op_type) || quantized.count(id)) continue;
     if (!policy.quantize_depthwise && quant::is_depthwise_conv(g, n)) {
       depthwise->push_back(n.name);
     } else {
@@ -369,7 +371,7 @@ int run_quantize(const QuantizeArgs& a) {
   std::error_code ec;
   const auto fp32_bytes = std::filesystem::file_size(a.model.model, ec);
   std::vector<std::string> depthwise_float;
-  const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy, &depthwise_float);
+  const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy, *plan, &depthwise_float);
   const runtime::EngineStats& es = (*int8_engine)->stats();
 
   nlohmann::json j = {{"model", a.model.model},

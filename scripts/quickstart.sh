@@ -21,6 +21,6 @@ name=$(basename "$model" .onnx)
 "$yoloq" info "$model"
 echo
 "$yoloq" quantize "$model" --calib "$data/coco128/images/train2017" --calib-images 32 \
-  --val "$data/coco128" --max-drop 1.0 --out "$out/${name}_int8.onnx"
+  --val "$data/coco128" --max-drop 0.3 --out "$out/${name}_int8.onnx"
 echo
 echo "quickstart: ok — INT8 model, ranges, TensorRT cache and budget report in $out/"
