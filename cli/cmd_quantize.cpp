@@ -63,6 +63,7 @@ struct QuantizeArgs {
   bool asymmetric = false;
   bool allow_channel_loss = false;
   bool quantize_depthwise = false;
+  bool signed_only = false;
   std::string family;
   int threads = 0;
   int bench_iters = 30;
@@ -146,6 +147,7 @@ int run_quantize(const QuantizeArgs& a) {
   calib.method = *method;
   calib.percentile = a.percentile;
   calib.symmetric = !a.asymmetric;
+  calib.unsigned_if_nonnegative = !a.signed_only;
 
   quant::QuantPolicy policy = base_policy;
   // Every configuration below (calibrators, the channel-loss rule, ranking, budget steps, the final
@@ -349,8 +351,9 @@ int run_quantize(const QuantizeArgs& a) {
       const ir::Value& val = qgraph.value(v);
       if (!val.qparams) continue;
       ranges.tensors[val.name] = quant::make_tensor_range(stats->at(v), *threshold, *val.qparams);
-      // TensorRT caches are symmetric int8 only: scale = threshold / 127.
-      if (!a.asymmetric) trt.scales.emplace_back(val.name, val.qparams->scales[0]);
+      // TensorRT caches are symmetric int8 only: scale = threshold / 127 (also for the tensors
+      // yoloq stores as u8 with T / 255).
+      if (!a.asymmetric) trt.scales.emplace_back(val.name, *threshold > 0.f ? *threshold / 127.f : val.qparams->scales[0]);
     }
   }
   auto trt_text = quant::trt_cache_to_text(trt);
@@ -468,6 +471,8 @@ Runner add_quantize_command(CLI::App& app) {
       ->default_val("map");
   cmd->add_option("--rank-images", a->rank_images, "validation images the map ranking scores on")->default_val(64);
   cmd->add_flag("--asymmetric", a->asymmetric, "asymmetric u8 activations instead of symmetric s8");
+  cmd->add_flag("--signed-only", a->signed_only,
+               "s8 for every activation (TensorRT's convention); by default tensors never below 0 are u8");
   cmd->add_flag("--quantize-depthwise", a->quantize_depthwise,
                "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
   cmd->add_flag("--allow-channel-loss", a->allow_channel_loss,

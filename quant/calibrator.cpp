@@ -47,6 +47,7 @@ Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const Calib
     return asymmetric_u8_qparams(stats.min(), stats.max());
   }
   YQ_ASSIGN_OR_RETURN(float t, calibrate_threshold(stats, opts));
+  if (opts.unsigned_if_nonnegative && stats.min() >= 0.f && t > 0.f) return asymmetric_u8_qparams(0.f, t);
   return symmetric_qparams(t, /*weights=*/false);
 }
 

@@ -29,14 +29,21 @@ struct CalibOptions {
   CalibMethod method = CalibMethod::kEntropy;
   double percentile = 99.99;  // in (0, 100]
   bool symmetric = true;      // false: asymmetric u8 over [min, max] (MinMax only)
+  // Symmetric mode: a tensor never observed below zero (ReLU, ReLU6, sigmoid outputs) gets u8
+  // [0, 255], zero point 0, scale T/255, instead of s8 with scale T/127 whose negative half is
+  // never used: one more bit of resolution at the same threshold T, still zero-point free (the
+  // INT8 engine's oneDNN convs take u8 sources natively, without the s8 compensation pass). T is
+  // the method's threshold as for s8. TensorRT caches state such tensors as s8 with T/127.
+  bool unsigned_if_nonnegative = true;
 };
 
 // The absolute clipping threshold T, 0 <= T <= stats.abs_max(); T == 0 only when every observed
 // value is zero. Errors: no finite value observed (count() == 0), percentile outside (0, 100],
 // entropy with num_bins <= 128.
 Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions& opts);
-// QParams for an activation: symmetric int8 [-128, 127] with scale T/127 (kMinScale for T == 0),
-// or, with symmetric == false and MinMax, asymmetric u8 over [min, max] (widened to include 0).
+// QParams for an activation: symmetric int8 [-128, 127] with scale T/127 (kMinScale for T == 0);
+// u8 [0, 255] with scale T/255 and zero point 0 when min >= 0 and unsigned_if_nonnegative; or,
+// with symmetric == false and MinMax, asymmetric u8 over [min, max] (widened to include 0).
 // symmetric == false with another method is kUnsupported.
 Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const CalibOptions& opts);
 

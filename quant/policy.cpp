@@ -155,7 +155,7 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
 }
 
 GroupQParamsCache::Key GroupQParamsCache::key(const std::vector<ir::ValueId>& group, const CalibOptions& opts) {
-  return {group, static_cast<int>(opts.method), opts.percentile, opts.symmetric};
+  return {group, static_cast<int>(opts.method), opts.percentile, opts.symmetric, opts.unsigned_if_nonnegative};
 }
 
 const ir::QParams* GroupQParamsCache::find(const std::vector<ir::ValueId>& group, const CalibOptions& opts) const {

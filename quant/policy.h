@@ -98,7 +98,7 @@ class GroupQParamsCache {
   size_t size() const { return memo_.size(); }
 
  private:
-  using Key = std::tuple<std::vector<ir::ValueId>, int, double, bool>;
+  using Key = std::tuple<std::vector<ir::ValueId>, int, double, bool, bool>;
   static Key key(const std::vector<ir::ValueId>& group, const CalibOptions& opts);
   std::map<Key, ir::QParams> memo_;
 };

@@ -195,6 +195,33 @@ TEST(Calibrator, ActivationQParams) {
   EXPECT_EQ(bad.status().code(), StatusCode::kUnsupported);
 }
 
+// A tensor never seen below zero (ReLU outputs) uses u8 [0, 255] at scale T/255: the same
+// threshold, twice the resolution, zero point 0. One negative value keeps it s8.
+TEST(Calibrator, NonNegativeActivationsGetU8WithZeroPointZero) {
+  CalibOptions o;
+  o.method = CalibMethod::kMinMax;
+  auto u = calibrate_activation(stats_of({0.f, 0.5f, 3.f, 25.5f}), o);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->dtype, DType::kU8);
+  EXPECT_EQ(u->qmin, 0);
+  EXPECT_EQ(u->qmax, 255);
+  EXPECT_EQ(u->zero_points[0], 0);
+  EXPECT_FLOAT_EQ(u->scales[0], 0.1f);
+  auto s = calibrate_activation(stats_of({-0.001f, 0.5f, 3.f, 12.7f}), o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->dtype, DType::kI8);
+  EXPECT_FLOAT_EQ(s->scales[0], 0.1f);
+  o.unsigned_if_nonnegative = false;
+  auto off = calibrate_activation(stats_of({0.f, 0.5f, 3.f, 12.7f}), o);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->dtype, DType::kI8);
+  EXPECT_FLOAT_EQ(off->scales[0], 0.1f);
+  // An all-zero tensor keeps the tiny symmetric scale (nothing to gain, T == 0).
+  auto zero = calibrate_activation(stats_of({0.f, 0.f}), o);
+  ASSERT_TRUE(zero.ok());
+  EXPECT_EQ(zero->dtype, DType::kI8);
+}
+
 TEST(Calibrator, BadInputIsAStatus) {
   CalibOptions o;
   EXPECT_FALSE(calibrate_threshold(TensorStats(), o).ok());  // nothing observed
