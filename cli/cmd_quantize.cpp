@@ -28,6 +28,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "cli/map_scorer.h"
+#include "cli/quant_options.h"
 #include "detect/preprocess.h"
 #include "eval/detector_session.h"
 #include "quant/auto_quant.h"
@@ -47,8 +48,7 @@ struct QuantizeArgs {
   ModelOptions model;
   std::string calib_dir;
   int calib_images = 0;
-  std::string method = "entropy";
-  double percentile = 99.99;
+  QuantOptions quant;
   std::string out;
   std::string val_dir;
   int val_images = 0;
@@ -59,11 +59,7 @@ struct QuantizeArgs {
   int images = 8;          // sensitivity sweep images (auto mode without --sensitivity)
   std::string rank_metric = "map";  // ranking metric of that sweep
   int rank_images = 64;    // validation images the map ranking scores on
-  bool method_given = false;
   bool asymmetric = false;
-  bool allow_channel_loss = false;
-  bool quantize_depthwise = false;
-  bool signed_only = false;
   std::string family;
   int threads = 0;
   int bench_iters = 30;
@@ -107,8 +103,8 @@ int run_quantize(const QuantizeArgs& a) {
   set_num_threads(a.threads);
   auto load_opts = a.model.to_load_options();
   if (!load_opts.ok()) return report_error(load_opts.status());
-  auto method = quant::parse_calib_method(a.method);
-  if (!method.ok()) return report_error(method.status());
+  auto calib_opts = a.quant.calib_options();
+  if (!calib_opts.ok()) return report_error(calib_opts.status());
   if (a.out.empty() || std::filesystem::path(a.out).extension() != ".onnx") {
     return report_error(invalid_argument("--out must name an .onnx file, got '" + a.out + "'"));
   }
@@ -131,8 +127,7 @@ int run_quantize(const QuantizeArgs& a) {
   quant::QuantPolicy base_policy;
   base_policy.keep_float.insert(a.keep_float.begin(), a.keep_float.end());
   base_policy.asymmetric_u8 = a.asymmetric;
-  base_policy.float_on_channel_loss = !a.allow_channel_loss;
-  base_policy.quantize_depthwise = a.quantize_depthwise;
+  a.quant.apply_to(base_policy);
   auto base_plan = quant::plan_quantization(fp32->model.graph, base_policy);
   if (!base_plan.ok()) return report_error(base_plan.status().with_context(a.model.model));
   quant::CalibrateOptions co;
@@ -143,11 +138,8 @@ int run_quantize(const QuantizeArgs& a) {
   auto stats = quant::collect_stats(fp32->model.graph, base_plan->activations, *images, fp32->spec.preprocess, co,
                                     &calib_report);
   if (!stats.ok()) return report_error(stats.status());
-  quant::CalibOptions calib;
-  calib.method = *method;
-  calib.percentile = a.percentile;
+  quant::CalibOptions calib = *calib_opts;
   calib.symmetric = !a.asymmetric;
-  calib.unsigned_if_nonnegative = !a.signed_only;
 
   quant::QuantPolicy policy = base_policy;
   // Every configuration below (calibrators, the channel-loss rule, ranking, budget steps, the final
@@ -183,7 +175,7 @@ int run_quantize(const QuantizeArgs& a) {
     // The calibrator with the best whole-model mAP (unless --method was given).
     nlohmann::json calib_tried = nlohmann::json::object();
     double best = -1.0;  // full INT8 mAP of the chosen calibrator, when the choice was made here
-    if (!a.method_given && !a.asymmetric) {
+    if (!a.quant.method_given() && !a.asymmetric) {
       for (quant::CalibMethod m : {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
                                    quant::CalibMethod::kMse, quant::CalibMethod::kMinMax}) {
         quant::CalibOptions c = calib;
@@ -451,10 +443,7 @@ Runner add_quantize_command(CLI::App& app) {
   a->model.add_to(*cmd);
   cmd->add_option("--calib", a->calib_dir, "folder of calibration images")->required();
   cmd->add_option("--calib-images", a->calib_images, "use only the first N calibration images (by name)");
-  CLI::Option* method_opt =
-      cmd->add_option("--method", a->method, "calibrator: entropy, percentile, minmax, mse (--max-drop: best by mAP)")
-          ->default_val("entropy");
-  cmd->add_option("--percentile", a->percentile, "percentile for --method percentile")->check(CLI::Range(50.0, 100.0));
+  a->quant.add_to(*cmd, "calibrator: entropy, percentile, minmax, mse (--max-drop: best by mAP)");
   cmd->add_option("--out", a->out, "output QDQ ONNX file")->required();
   cmd->add_option("--val", a->val_dir, "labelled dataset to compare FP32 vs INT8 mAP (YOLO layout, val2017 split)");
   cmd->add_option("--val-images", a->val_images, "evaluate only the first N validation images");
@@ -471,17 +460,10 @@ Runner add_quantize_command(CLI::App& app) {
       ->default_val("map");
   cmd->add_option("--rank-images", a->rank_images, "validation images the map ranking scores on")->default_val(64);
   cmd->add_flag("--asymmetric", a->asymmetric, "asymmetric u8 activations instead of symmetric s8");
-  cmd->add_flag("--signed-only", a->signed_only,
-               "s8 for every activation (TensorRT's convention); by default tensors never below 0 are u8");
-  cmd->add_flag("--quantize-depthwise", a->quantize_depthwise,
-               "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
-  cmd->add_flag("--allow-channel-loss", a->allow_channel_loss,
-               "quantize layers even when their input would round a whole channel to zero");
   cmd->add_option("--family", a->family, "model family if it cannot be detected from the outputs");
   cmd->add_option("--threads", a->threads, "threads (0: all cores)");
   cmd->add_option("--trt-version", a->trt_version, "TensorRT version written in the calibration cache header");
-  return [a, method_opt] {
-    a->method_given = method_opt->count() > 0;
+  return [a] {
     return run_quantize(*a);
   };
 }

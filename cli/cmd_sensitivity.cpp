@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "cli/map_scorer.h"
+#include "cli/quant_options.h"
 #include "detect/preprocess.h"
 #include "eval/detector_session.h"
 #include "quant/calibrate.h"
@@ -30,8 +31,7 @@ struct SensitivityArgs {
   ModelOptions model;
   std::string calib_dir;
   int calib_images = 32;
-  std::string method = "entropy";
-  double percentile = 99.99;
+  QuantOptions quant;
   std::string mode = "one-float";
   std::string metric = "sqnr";
   std::string val_dir;
@@ -40,8 +40,6 @@ struct SensitivityArgs {
   std::string out;
   std::string family;
   bool reference = false;
-  bool allow_channel_loss = false;
-  bool quantize_depthwise = false;
   int threads = 0;
 };
 
@@ -49,8 +47,8 @@ int run_sensitivity(const SensitivityArgs& a) {
   set_num_threads(a.threads);
   auto load_opts = a.model.to_load_options();
   if (!load_opts.ok()) return report_error(load_opts.status());
-  auto method = quant::parse_calib_method(a.method);
-  if (!method.ok()) return report_error(method.status());
+  auto calib_opts = a.quant.calib_options();
+  if (!calib_opts.ok()) return report_error(calib_opts.status());
   auto mode = quant::parse_sensitivity_mode(a.mode);
   if (!mode.ok()) return report_error(mode.status());
   auto metric = quant::parse_sensitivity_metric(a.metric);
@@ -69,7 +67,7 @@ int run_sensitivity(const SensitivityArgs& a) {
   const ir::Graph& g = fp32->model.graph;
 
   quant::QuantPolicy policy;
-  policy.quantize_depthwise = a.quantize_depthwise;
+  a.quant.apply_to(policy);
   auto plan = quant::plan_quantization(g, policy);
   if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
   quant::CalibrateOptions co;
@@ -78,13 +76,9 @@ int run_sensitivity(const SensitivityArgs& a) {
   co.progress = !a.model.json;
   auto stats = quant::collect_stats(g, plan->activations, *images, fp32->spec.preprocess, co);
   if (!stats.ok()) return report_error(stats.status());
-  quant::CalibOptions calib;
-  calib.method = *method;
-  calib.percentile = a.percentile;
+  const quant::CalibOptions calib = *calib_opts;
   // The channel-loss rule, as `yoloq quantize` applies it: those layers are float, not scored.
   std::vector<quant::ChannelLoss> losses;
-  policy.float_on_channel_loss = !a.allow_channel_loss;
-  policy.quantize_depthwise = a.quantize_depthwise;
   auto ruled = quant::keep_channel_loss_float(g, policy, *stats, calib, &losses);
   if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
   policy = *ruled;
@@ -124,7 +118,7 @@ int run_sensitivity(const SensitivityArgs& a) {
   if (Status s = write_file_atomic(md, quant::sensitivity_to_markdown(*rep)); !s.ok()) return report_error(s);
   quant::BarChart chart;
   chart.title = "sensitivity (" + std::string(quant::sensitivity_mode_name(*mode)) + ", " +
-                quant::sensitivity_metric_name(*metric) + ", " + a.method + "): " +
+                quant::sensitivity_metric_name(*metric) + ", " + a.quant.method + "): " +
                 std::filesystem::path(a.model.model).filename().string();
   chart.value_label = "score (higher = more sensitive)";
   for (const auto& l : rep->layers) {
@@ -140,13 +134,13 @@ int run_sensitivity(const SensitivityArgs& a) {
       top.push_back({{"layer", l.layer}, {"score", l.score}, {"model_sqnr_db", l.model_error.sqnr_db},
                      {"layer_sqnr_db", l.layer_error.sqnr_db}});
     }
-    print_json({{"model", a.model.model}, {"mode", a.mode}, {"metric", a.metric}, {"method", a.method},
+    print_json({{"model", a.model.model}, {"mode", a.mode}, {"metric", a.metric}, {"method", a.quant.method},
                 {"layers", rep->layers.size()}, {"images", rep->images}, {"seconds", rep->seconds},
                 {"outputs", {{"csv", csv}, {"json", json}, {"markdown", md}, {"png", png}}}, {"top", top}});
     return 0;
   }
   std::printf("sensitivity of %s: %zu layers, mode %s, metric %s, %s calibration, %d images, %.1f s\n",
-              a.model.model.c_str(), rep->layers.size(), a.mode.c_str(), a.metric.c_str(), a.method.c_str(),
+              a.model.model.c_str(), rep->layers.size(), a.mode.c_str(), a.metric.c_str(), a.quant.method.c_str(),
               rep->images, rep->seconds);
   std::printf("  full INT8 model-output SQNR %.2f dB", rep->full_int8_error.sqnr_db);
   if (*metric == quant::SensitivityMetric::kMap) {
@@ -170,8 +164,7 @@ Runner add_sensitivity_command(CLI::App& app) {
   a->model.add_to(*cmd);
   cmd->add_option("--calib", a->calib_dir, "folder of calibration images")->required();
   cmd->add_option("--calib-images", a->calib_images, "calibrate on the first N images (by name)")->default_val(32);
-  cmd->add_option("--method", a->method, "calibrator: entropy, percentile, minmax, mse")->default_val("entropy");
-  cmd->add_option("--percentile", a->percentile, "percentile for --method percentile")->check(CLI::Range(50.0, 100.0));
+  a->quant.add_to(*cmd, "calibrator: entropy, percentile, minmax, mse");
   cmd->add_option("--mode", a->mode, "one-quantized | one-float")->default_val("one-float");
   cmd->add_option("--metric", a->metric, "ranking metric: sqnr, mse, cosine (model outputs) or map")
       ->default_val("sqnr");
@@ -180,10 +173,6 @@ Runner add_sensitivity_command(CLI::App& app) {
   cmd->add_option("--images", a->images, "score error metrics on the first N calibration images")->default_val(8);
   cmd->add_option("--out", a->out, "output prefix: PREFIX.csv/.json/.md/.png")->required();
   cmd->add_option("--family", a->family, "model family if it cannot be detected from the outputs");
-  cmd->add_flag("--quantize-depthwise", a->quantize_depthwise,
-               "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
-  cmd->add_flag("--allow-channel-loss", a->allow_channel_loss,
-               "score layers the channel-loss rule would keep float (quant/channel_loss.h)");
   cmd->add_flag("--reference", a->reference, "use the fake-quant reference kernels instead of the INT8 engine");
   cmd->add_option("--threads", a->threads, "threads (0: all cores)");
   return [a] { return run_sensitivity(*a); };

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/quant_options.h"
+
+namespace yq::cli {
+
+void QuantOptions::add_to(CLI::App& cmd, const std::string& method_help) {
+  method_option = cmd.add_option("--method", method, method_help)->default_val("entropy");
+  cmd.add_option("--percentile", percentile, "percentile for --method percentile")->check(CLI::Range(50.0, 100.0));
+  cmd.add_flag("--signed-only", signed_only,
+               "s8 for every activation (TensorRT's convention); by default tensors never below 0 are u8");
+  cmd.add_flag("--quantize-depthwise", quantize_depthwise,
+               "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
+  cmd.add_flag("--allow-channel-loss", allow_channel_loss,
+               "quantize layers even when their input would round a whole channel to zero");
+}
+
+Expected<quant::CalibOptions> QuantOptions::calib_options() const {
+  YQ_ASSIGN_OR_RETURN(quant::CalibMethod m, quant::parse_calib_method(method));
+  quant::CalibOptions c;
+  c.method = m;
+  c.percentile = percentile;
+  c.unsigned_if_nonnegative = !signed_only;
+  return c;
+}
+
+void QuantOptions::apply_to(quant::QuantPolicy& policy) const {
+  policy.quantize_depthwise = quantize_depthwise;
+  policy.float_on_channel_loss = !allow_channel_loss;
+}
+
+}  // namespace yq::cli

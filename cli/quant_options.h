@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// The quantization options `yoloq quantize` and `yoloq sensitivity` share (calibrator, the
+// policy's float rules, activation signedness), registered and interpreted in one place so that
+// a sensitivity ranking is computed under the same rules the quantizer then applies.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "base/status.h"
+#include "quant/calibrator.h"
+#include "quant/policy.h"
+
+namespace yq::cli {
+
+struct QuantOptions {
+  std::string method = "entropy";
+  double percentile = 99.99;
+  bool signed_only = false;
+  bool quantize_depthwise = false;
+  bool allow_channel_loss = false;
+  CLI::Option* method_option = nullptr;  // set by add_to: was --method given?
+
+  // --method (with `method_help`), --percentile, --signed-only, --quantize-depthwise,
+  // --allow-channel-loss.
+  void add_to(CLI::App& cmd, const std::string& method_help);
+  bool method_given() const { return method_option && method_option->count() > 0; }
+  // The calibrator options; an unknown --method is an error naming it.
+  Expected<quant::CalibOptions> calib_options() const;
+  // Sets the policy's depthwise and channel-loss switches.
+  void apply_to(quant::QuantPolicy& policy) const;
+};
+
+}  // namespace yq::cli
