@@ -2,21 +2,21 @@
 // The channel-loss rule: a compute layer whose quantized activation input would lose a whole
 // channel stays float.
 //
-// Why: activations are quantized per tensor (the TensorRT convention), so one scale s = T/127
-// serves every channel. A channel whose values all satisfy |x| < s/2 rounds to exactly zero (the
-// zero point, for u8 too): the layer no longer sees it at all. That matters when the layer's
-// weights make the channel count: a channel c is lost when 0 < max|x_c| < s/2 and, for some
-// output o, max|x_c| * sum_k |W[o,c,k]| (the most the channel adds to o) exceeds
-// (s / sqrt(12)) * ||W[o,:,:,:]||_2, the standard deviation of the error that rounding every input
-// (uniform, variance s^2/12) puts on o anyway. So a near-dead ReLU channel (max 1e-6 LSB) is not
-// lost, while a depthwise conv (o sees only its own channel) loses any channel with a real signal,
-// and a dense conv loses a narrow channel only when BN folding gave it outsized weights. Detectors built from depthwise
-// blocks have such tensors: YOLOX-Nano's stem output spans channel maxima from 0.15 to 120, so
-// the first depthwise conv (one input channel per output channel) turns the narrow channels into
-// constants, and full INT8 loses 7 to 33 mAP depending on the calibrator; keeping that one
-// conv's input float recovers almost all of it at no measurable latency cost. The statistic is
-// the per-channel max |x| gathered in calibration (TensorStats::channel_abs_max); the rule needs
-// no validation data and no sweep, so plain PTQ applies it.
+// Why: activations are quantized per tensor (the TensorRT convention), so one scale s (T/127 for
+// s8, T/255 for u8) serves every channel. A channel whose values all satisfy |x| < s/2 rounds to
+// exactly zero (the zero point): the layer no longer sees it at all. That matters when the
+// layer's weights make the channel count: a channel c is lost when 0 < max|x_c| < s/2 and, for
+// some output o, max|x_c| * sum_k |W[o,c,k]| (the most the channel adds to o) exceeds
+// (s / sqrt(12)) * ||W[o,:,:,:]||_2, the standard deviation of the error that rounding every
+// input (uniform, variance s^2/12) puts on o anyway. So a near-dead ReLU channel (max 1e-6 LSB) is
+// not lost, a depthwise conv (o sees only its own channel) loses any channel with a real signal,
+// and a dense conv loses a narrow channel only when BN folding gave it outsized weights.
+// Measured: YOLOX-Nano's stem output spans channel maxima from 0.15 to 120; with depthwise convs
+// INT8 (--quantize-depthwise) the first one turned the narrow channels into constants and full
+// INT8 lost 7 to 33 mAP depending on the calibrator, and keeping that conv float (what this rule
+// does) took the percentile drop from 24.2 to 0.8. The statistic is the per-channel max |x|
+// gathered in calibration (TensorStats::channel_abs_max); the rule needs no validation data and
+// no sweep, so plain PTQ applies it.
 //
 // A channel that is exactly zero everywhere (max |x| == 0) is not lost (zero is representable).
 // Values without per-channel statistics (observed through TensorStats::observe), ConvTranspose
