@@ -10,7 +10,7 @@
 #
 # usage: bench/sensitivity_targets.sh [BUILD_DIR] [OUT_DIR]
 #   env: YOLOQ_DATA (default ../shared/data), VAL_IMAGES (0 = all 128), CALIB_IMAGES (32),
-#        RANK_IMAGES (64), THREADS (2), MODELS (space-separated basenames; default: all five),
+#        RANK_IMAGES (0 = the budget's images), THREADS (2), MODELS (space-separated basenames; default: all five),
 #        DROPS ("0.3")
 set -euo pipefail
 BUILD=${1:-build}
@@ -19,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${YOLOQ_DATA:-$root/../shared/data}
 VAL_IMAGES=${VAL_IMAGES:-0}
 CALIB_IMAGES=${CALIB_IMAGES:-32}
-RANK_IMAGES=${RANK_IMAGES:-64}
+RANK_IMAGES=${RANK_IMAGES:-0}
 THREADS=${THREADS:-2}
 DROPS=${DROPS:-"0.3"}
 MODELS=${MODELS:-"yolox_nano_416_coco nanodet_m_320_coco fastestdet_352_coco yolov5n_640_coco yolov6lite_s_320_coco"}
