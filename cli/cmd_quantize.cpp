@@ -10,9 +10,9 @@
 // --sensitivity FILE.json keeps the K most sensitive layers of a `yoloq sensitivity` ranking float.
 // Accuracy budget: --max-drop D --val DIR picks the calibrator with the best mAP on the validation
 // subset (unless --method is given), ranks the layers (--sensitivity FILE, else a one-float sweep
-// scored by mAP on --rank-images validation images, or --rank-metric sqnr|mse|cosine) and returns the fewest top-ranked layers to float that
-// keep the mAP drop within D (quant/auto_quant.h); the accuracy/latency curve of every tried step
-// is written as OUT.budget.md and OUT.budget.png.
+// scored by mAP on the validation images, or --rank-metric sqnr|mse|cosine) and returns the fewest
+// top-ranked layers to float that keep the mAP drop within D (quant/auto_quant.h); the
+// accuracy/latency curve of every tried step is written as OUT.budget.md and OUT.budget.png.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -167,6 +167,9 @@ int run_quantize(const QuantizeArgs& a) {
   const Shape& in_shape0 = fp32->model.graph.value(fp32->model.graph.inputs()[0]).shape;
   const Tensor probe0 = Tensor::zeros(DType::kF32, in_shape0);
   nlohmann::json budget_json;
+  // The channel-loss rule (quant/channel_loss.h) runs once, for the final calibrator: before the
+  // search in budget mode, before quantizing otherwise. `losses` is the evidence for the report.
+  std::vector<quant::ChannelLoss> losses;
   double fp32_map_cached = -1.0, int8_map_cached = -1.0;
   if (budget) {
     auto fp32_map = map_of(fp32->engine.get());
@@ -197,12 +200,13 @@ int run_quantize(const QuantizeArgs& a) {
       }
     }
     // The channel-loss rule for the chosen calibrator: those layers are float before the search.
-    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, nullptr, &qparams_cache);
+    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
     policy = *ruled;
     // The ranking: a file, or a one-float sweep with the chosen calibrator, scored by mAP on the
-    // validation images of the budget (or the first --rank-images) (the task metric: output SQNR is dominated by box
-    // coordinates and ranked YOLOX-Nano's decisive layer 49th) or by an output error metric.
+    // budget's validation images (or the first --rank-images) or by an output error metric. mAP is
+    // the default because output SQNR is dominated by box coordinates: it ranked YOLOX-Nano's
+    // decisive layer 49th.
     // Skipped when full INT8 with the chosen calibrator already meets the budget (the search then
     // stops at K = 0 without reading it).
     std::vector<std::string> ranking;
@@ -304,10 +308,7 @@ int run_quantize(const QuantizeArgs& a) {
                    {"outputs", {{"table", md_path}, {"plot", png_path}}}};
   }
 
-  // The channel-loss rule (quant/channel_loss.h) for the final calibrator; in budget mode it was
-  // applied before the search, so this only collects the evidence for the report.
-  std::vector<quant::ChannelLoss> losses;
-  {
+  if (!budget) {
     auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
     policy = *ruled;
