@@ -82,6 +82,8 @@ struct Step {
   std::vector<memory> mems;  // keeps the bound memories alive
   std::vector<dnnl_exec_arg_t> c_args;
   float scale = 1.f;  // kReorder: output scale (quantize 1/s, dequantize s, requantize s_in/s_out)
+  // kReorder between two slots of one dense layout, f32 <-> s8/u8: yoloq's loop, not oneDNN's
+  enum class Dense { kNo, kQuantize, kDequantize } dense = Dense::kNo;
   const ir::QParams* fq = nullptr;  // kFakeQuant
   // residual copy into dst before a sum post-op (-1: none); pre_scale < 0: from the slot scales
   int pre_src = -1, pre_dst = -1;
@@ -535,8 +537,16 @@ void Engine::Impl::bind() {
   auto mem = [&](const memory::desc& d, int slot) { return memory(d, eng, slots[slot].ptr); };
   for (Step& st : steps) {
     if (st.kind == StepKind::kReorder) {
-      memory src = mem(slots[st.reads[0]].desc, st.reads[0]);
-      memory dst = mem(slots[st.writes[0]].desc, st.writes[0]);
+      const Slot& from = slots[st.reads[0]];
+      const Slot& to = slots[st.writes[0]];
+      if (from.desc.dims() == to.desc.dims() && is_plain_any(from.desc) && is_plain_any(to.desc) &&
+          (from.dtype == DType::kF32) != (to.dtype == DType::kF32)) {
+        st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
+        stats.kernels[st.info].impl = "int8:dense";
+        continue;
+      }
+      memory src = mem(from.desc, st.reads[0]);
+      memory dst = mem(to.desc, st.writes[0]);
       dnnl::primitive_attr attr;
       if (st.scale != 1.f) attr.set_output_scales(0, {st.scale});
       st.prim = dnnl::reorder(dnnl::reorder::primitive_desc(src, dst, attr));
@@ -604,8 +614,17 @@ Status Engine::Impl::execute_step(Step& st) {
     return ok_status();
   };
   switch (st.kind) {
-    case StepKind::kReorder:
-      return exec(st.prim, st.c_args);
+    case StepKind::kReorder: {
+      if (st.dense == Step::Dense::kNo) return exec(st.prim, st.c_args);
+      const Slot& from = slots[st.reads[0]];
+      const Slot& to = slots[st.writes[0]];
+      const int64_t n = shape_numel(from.shape);
+      if (st.dense == Step::Dense::kQuantize)
+        int8::quantize_dense(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, n, st.scale);
+      else
+        int8::dequantize_dense(from.ptr, from.dtype == DType::kU8, reinterpret_cast<float*>(to.ptr), n, st.scale);
+      return ok_status();
+    }
     case StepKind::kDnnl:
       if (st.pre_src >= 0) YQ_RETURN_IF_ERROR(exec(st.pre_prim, st.pre_c_args));
       return exec(st.prim, st.c_args);

@@ -53,6 +53,12 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g,
                                                               const std::vector<dnnl::memory::desc>& srcs,
                                                               const dnnl::engine& eng);
 
+// Quantize n floats of a dense tensor to s8/u8 (q = saturate(round_half_even(x * inv_scale))), or
+// dequantize them back (y = q * scale): the reorders between two slots of one dense layout
+// (int8_quantize.cpp says why oneDNN's reorder is not used for them).
+void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale);
+void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale);
+
 // `d` with its data type replaced (same dims and layout).
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);
 // Dense row-major desc of data type `dt`.

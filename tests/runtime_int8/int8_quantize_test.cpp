@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dense quantize/dequantize loops (runtime/kernels/int8/int8_quantize.cpp) against the
+// reference quantize_value. Scales are powers of two so that x * (1/s), which the loop and
+// oneDNN's reorder compute, equals the reference's x / s exactly: every element must then match,
+// ties (k + 0.5) rounding half to even included.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "quant/qmath.h"
+#include "runtime/kernels/int8/int8_kernels.h"
+
+namespace yq::runtime::int8 {
+namespace {
+
+// Values that exercise every branch: ties, saturation both ways, infinities, NaN, then random.
+std::vector<float> probe_values(int64_t n, float scale) {
+  std::vector<float> x;
+  for (int k = -140; k <= 140; ++k) x.push_back((k + 0.5f) * scale);
+  for (float v : {0.f, -0.f, 1e30f, -1e30f, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()})
+    x.push_back(v);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(-300.f * scale, 300.f * scale);
+  while (static_cast<int64_t>(x.size()) < n) x.push_back(d(rng));
+  return x;
+}
+
+class DenseQuantize : public ::testing::TestWithParam<int> {};
+
+TEST_P(DenseQuantize, MatchesTheReferenceOnEveryElement) {
+  omp_set_num_threads(GetParam());
+  const float scale = 0.0625f;
+  // Odd length above the parallel threshold: pieces per thread plus a scalar tail.
+  const std::vector<float> x = probe_values((1 << 16) + 13, scale);
+  const int64_t n = static_cast<int64_t>(x.size());
+  for (bool u8 : {false, true}) {
+    const int32_t qmin = u8 ? 0 : -128, qmax = u8 ? 255 : 127;
+    std::vector<uint8_t> q(n);
+    quantize_dense(x.data(), q.data(), u8, n, 1.f / scale);
+    std::vector<float> back(n);
+    dequantize_dense(q.data(), u8, back.data(), n, scale);
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t got = u8 ? q[i] : static_cast<int8_t>(q[i]);
+      // NaN: the loop saturates to qmin like oneDNN's reorder; the reference returns the zero point.
+      const int32_t want = std::isnan(x[i]) ? qmin : quant::quantize_value(x[i], scale, 0, qmin, qmax);
+      ASSERT_EQ(got, want) << "x[" << i << "] = " << x[i] << (u8 ? " (u8)" : " (s8)");
+      ASSERT_EQ(back[i], quant::dequantize_value(got, scale, 0)) << "dequantized q[" << i << "]";
+    }
+  }
+  omp_set_num_threads(1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, DenseQuantize, ::testing::Values(1, 2));
+
+TEST(DenseQuantizeSmall, ShortTensorsTakeTheScalarTailOnly) {
+  const float x[5] = {-1.f, 0.49f, 0.5f, 1.5f, 300.f};
+  uint8_t q[5];
+  quantize_dense(x, q, /*to_u8=*/false, 5, 1.f);
+  EXPECT_EQ(static_cast<int8_t>(q[0]), -1);
+  EXPECT_EQ(static_cast<int8_t>(q[1]), 0);
+  EXPECT_EQ(static_cast<int8_t>(q[2]), 0);  // half to even
+  EXPECT_EQ(static_cast<int8_t>(q[3]), 2);
+  EXPECT_EQ(static_cast<int8_t>(q[4]), 127);
+}
+
+}  // namespace
+}  // namespace yq::runtime::int8
