@@ -9,6 +9,7 @@
 #include "ir/passes/eliminate_dead_nodes.h"
 #include "ir/passes/fold_batchnorm.h"
 #include "ir/passes/fold_constants.h"
+#include "ir/passes/fold_space_to_depth_conv.h"
 #include "ir/passes/fuse_conv_act.h"
 #include "ir/passes/fuse_conv_add.h"
 #include "ir/passes/merge_repvgg_branches.h"
@@ -24,6 +25,8 @@ namespace {
 //  * absorb_qdq first: constant folding would evaluate DQ(initializer) and drop its scale, and a
 //    fusion across a Q/DQ pair would change the quantized semantics (ir/quantized_ir.md);
 //  * constants and dead code go first, so later matchers see the real dataflow;
+//  * fold_space_to_depth_conv after fold_batchnorm (the stem conv's BN must be in its weights)
+//    and before fuse_conv_act, which would turn the Conv into a FusedConv it does not match;
 //  * fold_batchnorm before merge_repvgg_branches, whose branches must be plain Convs with bias;
 //  * merge_repvgg_branches before fuse_conv_add, which would otherwise take the 1x1 branch's Add
 //    as a residual;
@@ -36,6 +39,7 @@ std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   p.push_back(std::make_unique<EliminateDeadNodes>());
   p.push_back(std::make_unique<RemoveIdentity>());
   p.push_back(std::make_unique<FoldBatchnorm>());
+  p.push_back(std::make_unique<FoldSpaceToDepthConv>());
   p.push_back(std::make_unique<MergeRepvggBranches>());
   if (opts.fuse_activations) p.push_back(std::make_unique<FuseConvAct>());
   if (opts.fuse_residual_add) p.push_back(std::make_unique<FuseConvAdd>());
