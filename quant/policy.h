@@ -14,7 +14,7 @@
 //    (FusedConv input 3), are read quantized; its weight (input 1) is quantized per output channel
 //    (axis 0; ConvTranspose's weight [Cin, Cout/g, kh, kw] on axis 1); the bias stays f32;
 //  * scale-preserving nodes (MaxPool, Resize with mode "nearest", Slice, Split, Reshape, Flatten,
-//    Transpose, Squeeze, Unsqueeze, Concat) tie their data input and outputs into one group that
+//    Transpose, Squeeze, Unsqueeze, Concat, Gather) tie their data input and outputs into one group that
 //    shares one QParams (a Concat ties all of its inputs and its output);
 //  * a group gets QParams when some member is read quantized by a quantized compute node; so a
 //    compute node's output is quantized exactly when, after propagation, some consumer reads it
@@ -47,7 +47,8 @@ namespace yq::quant {
 struct QuantPolicy {
   std::set<std::string> compute_ops = {"Conv", "FusedConv", "ConvTranspose"};
   std::set<std::string> scale_preserving_ops = {"MaxPool", "Resize",  "Slice",     "Split",     "Reshape",
-                                                "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat"};
+                                                "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat",
+                                                "Gather"};
   bool keep_head_float = true;
   std::set<std::string> keep_float;  // node names left in float (sensitivity analysis fills it)
   bool asymmetric_u8 = false;        // activations as asymmetric u8 over [min, max] instead of symmetric i8

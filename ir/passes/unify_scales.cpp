@@ -11,7 +11,8 @@ namespace {
 
 // The ONNX and ir/quantized_ir.md list of ops that copy input elements to outputs unchanged.
 std::set<std::string> default_ops() {
-  return {"MaxPool", "Resize", "Slice", "Split", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat"};
+  return {"MaxPool", "Resize",    "Slice",   "Split",     "Reshape", "Flatten",
+          "Transpose", "Squeeze", "Unsqueeze", "Concat", "Gather"};
 }
 
 bool same_qparams(const QParams& a, const QParams& b) {
