@@ -49,7 +49,7 @@ struct Group {
   size_t offset = 0;
 };
 
-enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant, kCopy };
+enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather };
 
 // One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
 // elements of `es` bytes (fp32::copy_strided).
@@ -97,6 +97,8 @@ struct Step {
   std::vector<Tensor> ref_in_t, ref_out_t;
   std::vector<const Tensor*> ref_in_p;
   std::vector<CopyBox> boxes;  // kCopy
+  int8::ChannelGather gather;  // kChannelGather, over `pixels` nhwc pixels
+  int64_t pixels = 0;
 };
 
 struct OutputPlan {
@@ -270,6 +272,7 @@ struct Engine::Impl {
   Expected<bool> try_int8_conv(const ir::Node& n, int pos);
   bool try_int8_data_movement(const ir::Node& n);
   bool try_int8_concat_copy(const ir::Node& n);
+  bool try_int8_channel_gather(const ir::Node& n);
   // Appends the step of a planned oneDNN kernel: reads its inputs in the layouts (and, for int8,
   // scales) it asked for, places a residual in dst (in place over R when R dies here and already
   // has dst's layout, else a copy rescaled by pre_scale; -1: no rescale), allocates its outputs.
@@ -580,7 +583,7 @@ void Engine::Impl::bind() {
         st.mems.push_back(dst);
         st.pre_c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
       }
-    } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy) {
+    } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy || st.kind == StepKind::kChannelGather) {
       // nothing to bind: execute_step reads the slot pointers
     } else {
       st.ref_in_t.reserve(st.ref_in.size());
@@ -639,6 +642,9 @@ Status Engine::Impl::execute_step(Step& st) {
         if (!fp32::copy_strided(in, out, b.es, b.rank, b.dims, b.is, b.os))
           return internal_error(node_label(*st.node) + ": strided copy does not fit");  // checked when planned
       }
+      return ok_status();
+    case StepKind::kChannelGather:
+      int8::run_channel_gather(st.gather, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
       return ok_status();
     case StepKind::kFakeQuant: {
       // Per-tensor params round every element alike, so a blocked layout (padding included) is
@@ -974,10 +980,50 @@ bool Engine::Impl::try_int8_concat_copy(const ir::Node& n) {
   return true;
 }
 
+// Gather along the channels (axis 1) of a rank-4 int8 tensor with constant 1-D indices, in nhwc
+// (the layout the int8 convs read and write): the channel shuffles of ShuffleNetV2 backbones after
+// ir::FoldChannelShuffle. Plain data movement would cost a reorder on either side.
+bool Engine::Impl::try_int8_channel_gather(const ir::Node& n) {
+  if (n.inputs().size() != 2 || n.outputs().size() != 1) return false;
+  const ir::ValueId x = n.input(0), y = n.output(0);
+  if (!is_int8(x) || !same_int8(x, y)) return false;
+  const ir::Value& xv = graph.value(x);
+  const ir::Value& iv = graph.value(n.input(1));
+  if (xv.shape.size() != 4 || !iv.is_constant() || iv.constant->shape().size() != 1) return false;
+  const int64_t axis = n.attrs.get_int("axis", 0);
+  if (axis != 1 && axis != -3) return false;
+  std::vector<int64_t> channels = iv.constant->to_int64_vector();
+  for (int64_t& c : channels) {
+    if (c < 0) c += xv.shape[1];
+    if (c < 0 || c >= xv.shape[1]) return false;
+  }
+  const Shape& ys = graph.value(y).shape;
+  auto nhwc = [&](const Shape& s) {
+    return memory::desc(fp32::to_dims(s), int8_dt(x), memory::format_tag::acdb);
+  };
+  Step st;
+  st.kind = StepKind::kChannelGather;
+  st.node = &n;
+  const int in = slot_as(x, nhwc(xv.shape), vscale[x]);
+  const int out = add_slot(y, nhwc(ys), add_group(), vscale[y]);
+  native[y] = out;
+  st.reads = {in};
+  st.writes = {out};
+  st.gather = int8::plan_channel_gather(xv.shape[1], channels);
+  st.pixels = xv.shape[0] * xv.shape[2] * xv.shape[3];
+  static const char* const kKind[] = {"even-odd", "interleave", "runs"};
+  ++stats.int8_kernels;
+  st.info = add_info(n.name, n.op_type, std::string("int8:nhwc:ChannelGather(") +
+                                            kKind[static_cast<int>(st.gather.kind)] + ")");
+  steps.push_back(std::move(st));
+  return true;
+}
+
 Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
   if (!n.domain.empty() && n.domain != "yq") return false;
   if (n.op_type == "Conv" || n.op_type == "FusedConv") return try_int8_conv(n, pos);
   const bool pool = n.op_type == "MaxPool", resize = n.op_type == "Resize", concat = n.op_type == "Concat";
+  if (n.op_type == "Gather" && try_int8_channel_gather(n)) return true;
   if (!pool && !resize && !concat) return try_int8_data_movement(n);
   if (concat && try_int8_concat_copy(n)) return true;
   if (n.outputs().size() != 1) return false;

@@ -13,14 +13,6 @@ namespace {
 // (exporters write INT64_MAX or INT32_MAX).
 constexpr int64_t kOpenEnd = int64_t{1} << 30;
 
-// The int64 elements of a constant (nullopt for anything else).
-std::optional<std::vector<int64_t>> constant_ints(const Graph& g, ValueId v) {
-  if (v == kNoValue || !g.value(v).is_constant()) return std::nullopt;
-  const Tensor& t = *g.value(v).constant;
-  if (t.dtype() != DType::kI64) return std::nullopt;
-  return std::vector<int64_t>(t.data<int64_t>(), t.data<int64_t>() + t.numel());
-}
-
 struct Phase {
   ValueId source = kNoValue;
   int dy = -1, dx = -1;  // start row / column of the 2x2 phase

@@ -28,6 +28,13 @@ std::optional<double> constant_scalar(const Graph& g, ValueId v) {
   return static_cast<double>(t.to_int64_vector()[0]);
 }
 
+std::optional<std::vector<int64_t>> constant_ints(const Graph& g, ValueId v) {
+  if (v == kNoValue || !g.value(v).constant) return std::nullopt;
+  const Tensor& t = *g.value(v).constant;
+  if (t.dtype() != DType::kI64 && t.dtype() != DType::kI32) return std::nullopt;
+  return t.to_int64_vector();
+}
+
 bool is_onnx_conv(const Node& n) { return n.op_type == "Conv" && n.domain.empty(); }
 
 bool is_fused_conv(const Node& n) { return n.op_type == kFusedConvOpType && (n.domain == kYqDomain || n.domain.empty()); }

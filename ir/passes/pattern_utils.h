@@ -32,6 +32,10 @@ const Tensor* constant_f32(const Graph& g, ValueId v);
 // The single element of a constant with exactly one element (scalar or [1]), read as double.
 std::optional<double> constant_scalar(const Graph& g, ValueId v);
 
+// The elements of an integer constant (int64/int32/...; not f32), e.g. Slice starts or Gather
+// indices; nullopt for anything else (also for kNoValue).
+std::optional<std::vector<int64_t>> constant_ints(const Graph& g, ValueId v);
+
 // An ONNX Conv in the default domain.
 bool is_onnx_conv(const Node& n);
 // A yq FusedConv.

@@ -8,6 +8,7 @@
 #include "ir/passes/absorb_qdq.h"
 #include "ir/passes/eliminate_dead_nodes.h"
 #include "ir/passes/fold_batchnorm.h"
+#include "ir/passes/fold_channel_shuffle.h"
 #include "ir/passes/fold_constants.h"
 #include "ir/passes/fold_space_to_depth_conv.h"
 #include "ir/passes/fuse_conv_act.h"
@@ -24,7 +25,8 @@ namespace {
 // The order matters:
 //  * absorb_qdq first: constant folding would evaluate DQ(initializer) and drop its scale, and a
 //    fusion across a Q/DQ pair would change the quantized semantics (ir/quantized_ir.md);
-//  * constants and dead code go first, so later matchers see the real dataflow;
+//  * constants and dead code go first, so later matchers see the real dataflow (and
+//    fold_channel_shuffle sees constant Reshape shapes);
 //  * fold_space_to_depth_conv after fold_batchnorm (the stem conv's BN must be in its weights)
 //    and before fuse_conv_act, which would turn the Conv into a FusedConv it does not match;
 //  * fold_batchnorm before merge_repvgg_branches, whose branches must be plain Convs with bias;
@@ -38,6 +40,7 @@ std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   p.push_back(std::make_unique<FoldConstants>());
   p.push_back(std::make_unique<EliminateDeadNodes>());
   p.push_back(std::make_unique<RemoveIdentity>());
+  p.push_back(std::make_unique<FoldChannelShuffle>());
   p.push_back(std::make_unique<FoldBatchnorm>());
   p.push_back(std::make_unique<FoldSpaceToDepthConv>());
   p.push_back(std::make_unique<MergeRepvggBranches>());

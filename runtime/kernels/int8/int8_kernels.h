@@ -59,6 +59,20 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g,
 void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale);
 void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale);
 
+// Gather along channels of a dense nhwc int8 tensor (any N): out[p, j] = in[p, channels[j]]
+// (int8_channel_gather.cpp). Planned once per step; the shape of `channels` picks the loop.
+struct ChannelGather {
+  enum class Kind { kEvenOdd, kInterleave, kRuns } kind = Kind::kRuns;
+  int64_t c_in = 0, c_out = 0;
+  int64_t a = 0, b = 0;  // kEvenOdd: first channel (0 or 1); kInterleave: the two runs' starts
+  struct Run {
+    int64_t src, dst, len;
+  };
+  std::vector<Run> runs;  // kRuns: contiguous channel runs
+};
+ChannelGather plan_channel_gather(int64_t c_in, const std::vector<int64_t>& channels);
+void run_channel_gather(const ChannelGather& g, const void* in, void* out, int64_t pixels);
+
 // `d` with its data type replaced (same dims and layout).
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);
 // Dense row-major desc of data type `dt`.
