@@ -34,6 +34,7 @@
 #include "quant/auto_quant.h"
 #include "quant/calibrate.h"
 #include "quant/channel_loss.h"
+#include "quant/layer_calibrator.h"
 #include "quant/policy.h"
 #include "quant/qdq_export.h"
 #include "quant/ranges_file.h"
@@ -60,6 +61,7 @@ struct QuantizeArgs {
   std::string rank_metric = "map";  // ranking metric of that sweep
   int rank_images = 0;     // validation images the map ranking scores on (0: those of --val-images)
   bool asymmetric = false;
+  bool per_layer_calibrator = false;  // choose the calibrator per tensor (quant/layer_calibrator.h)
   std::string family;
   int threads = 0;
   int bench_iters = 30;
@@ -166,6 +168,26 @@ int run_quantize(const QuantizeArgs& a) {
   auto map_of = [&](runtime::Engine* e) { return engine_map(*e, fp32->spec, dataset, a.val_images); };
   const Shape& in_shape0 = fp32->model.graph.value(fp32->model.graph.inputs()[0]).shape;
   const Tensor probe0 = Tensor::zeros(DType::kF32, in_shape0);
+  // The first --images calibration images as engine inputs: the error-metric sweeps' samples.
+  auto sweep_inputs = [&]() -> Expected<std::vector<std::vector<Tensor>>> {
+    std::vector<std::vector<Tensor>> inputs;
+    for (const std::string& p : *images) {
+      if (static_cast<int>(inputs.size()) >= a.images) break;
+      auto pre = detect::preprocess_file(p, fp32->spec.preprocess);
+      if (!pre.ok()) return pre.status();
+      inputs.push_back({pre->tensor});
+    }
+    return inputs;
+  };
+  // Per-layer calibrators: the cheapest-error method for each group, over the four methods.
+  nlohmann::json layer_calibrators = nlohmann::json::object();
+  auto choose_per_layer = [&](const quant::QuantPolicy& pol) -> Expected<quant::LayerCalibratorChoice> {
+    YQ_ASSIGN_OR_RETURN(auto inputs, sweep_inputs());
+    return quant::choose_layer_calibrators(fp32->model.graph, pol, *stats, calib,
+                                           {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
+                                            quant::CalibMethod::kMse, quant::CalibMethod::kMinMax},
+                                           inputs, a.threads, !a.model.json);
+  };
   nlohmann::json budget_json;
   // The channel-loss rule (quant/channel_loss.h) runs once, for the final calibrator: before the
   // search in budget mode, before quantizing otherwise. `losses` is the evidence for the report.
@@ -199,6 +221,29 @@ int run_quantize(const QuantizeArgs& a) {
         }
       }
     }
+    // Per-layer calibrators are a candidate too ("per-layer"), unless --method was given (then
+    // only with --per-layer-calibrator, which forces them).
+    if ((!a.quant.method_given() && !a.asymmetric) || a.per_layer_calibrator) {
+      auto choice = choose_per_layer(policy);
+      if (!choice.ok()) return report_error(choice.status().with_context(a.model.model));
+      quant::QuantPolicy pl = policy;
+      pl.calib_methods = choice->methods;
+      auto pm = quant::keep_channel_loss_float(fp32->model.graph, pl, *stats, calib, nullptr, &qparams_cache);
+      if (!pm.ok()) return report_error(pm.status().with_context(a.model.model));
+      auto g = quant::build_quantized_graph(fp32->model.graph, *pm, *stats, calib, &qparams_cache);
+      if (!g.ok()) return report_error(g.status());
+      auto e = runtime::Engine::create(*g, eo);
+      if (!e.ok()) return report_error(e.status());
+      auto mp = map_of(e->get());
+      if (!mp.ok()) return report_error(mp.status());
+      calib_tried["per-layer"] = *mp;
+      if (!a.model.json) std::fprintf(stderr, "calibrator %-10s full INT8 mAP %.2f\n", "per-layer", *mp);
+      if (*mp > best || a.per_layer_calibrator) {
+        best = *mp;
+        policy.calib_methods = choice->methods;
+        layer_calibrators = choice->wins;
+      }
+    }
     // The channel-loss rule for the chosen calibrator: those layers are float before the search.
     auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
@@ -218,13 +263,8 @@ int run_quantize(const QuantizeArgs& a) {
       if (!r.ok()) return report_error(r.status());
       ranking = *r;
     } else {
-      std::vector<std::vector<Tensor>> inputs;
-      for (const std::string& p : *images) {
-        if (static_cast<int>(inputs.size()) >= a.images) break;
-        auto pre = detect::preprocess_file(p, fp32->spec.preprocess);
-        if (!pre.ok()) return report_error(pre.status());
-        inputs.push_back({pre->tensor});
-      }
+      auto inputs = sweep_inputs();
+      if (!inputs.ok()) return report_error(inputs.status());
       quant::SensitivityOptions so;
       so.threads = a.threads;
       so.progress = !a.model.json;
@@ -238,7 +278,7 @@ int run_quantize(const QuantizeArgs& a) {
         so.map_fn = graph_map_fn(fp32->spec, &dataset, a.rank_images > 0 ? a.rank_images : a.val_images, a.threads,
                                  true);
       }
-      auto rep = quant::analyze_sensitivity(fp32->model.graph, policy, *stats, calib, inputs, so);
+      auto rep = quant::analyze_sensitivity(fp32->model.graph, policy, *stats, calib, *inputs, so);
       if (!rep.ok()) return report_error(rep.status());
       for (const auto& l : rep->layers) ranking.push_back(l.layer);
     }
@@ -308,6 +348,12 @@ int run_quantize(const QuantizeArgs& a) {
                    {"outputs", {{"table", md_path}, {"plot", png_path}}}};
   }
 
+  if (!budget && a.per_layer_calibrator) {
+    auto choice = choose_per_layer(policy);
+    if (!choice.ok()) return report_error(choice.status().with_context(a.model.model));
+    policy.calib_methods = choice->methods;
+    layer_calibrators = choice->wins;
+  }
   if (!budget) {
     auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
@@ -325,7 +371,8 @@ int run_quantize(const QuantizeArgs& a) {
   auto plan = quant::plan_quantization(qgraph, policy);
   if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
   if (Status s = quant::apply_quantization(qgraph, *plan, *stats, calib, &qparams_cache); !s.ok()) return report_error(s);
-  ranges_method = quant::calib_method_name(calib.method);
+  // With per-layer calibrators, groups without a choice (no scored reader) use calib.method.
+  ranges_method = policy.calib_methods.empty() ? quant::calib_method_name(calib.method) : "per-layer";
 
   // Artifacts: build every byte in memory first, then write each file atomically.
   auto qdq = quant::export_qdq_onnx(qgraph);
@@ -336,12 +383,13 @@ int run_quantize(const QuantizeArgs& a) {
   trt.trt_version = a.trt_version;
   // Thresholds per sharing group, from the group's merged statistics (what apply_quantization
   // calibrated), so the ranges file and the TensorRT cache state the scales actually used.
-  for (const std::vector<ir::ValueId>& group : plan->groups) {
+  for (size_t gi = 0; gi < plan->groups.size(); ++gi) {
+    const std::vector<ir::ValueId>& group = plan->groups[gi];
     quant::TensorStats merged = stats->at(group.front());
     for (size_t i = 1; i < group.size(); ++i) {
       if (Status s = merged.merge(stats->at(group[i])); !s.ok()) return report_error(s);
     }
-    auto threshold = quant::calibrate_threshold(merged, calib);
+    auto threshold = quant::calibrate_threshold(merged, quant::group_calib_options(*plan, gi, calib));
     if (!threshold.ok()) return report_error(threshold.status());
     for (ir::ValueId v : group) {
       const ir::Value& val = qgraph.value(v);
@@ -376,6 +424,7 @@ int run_quantize(const QuantizeArgs& a) {
   nlohmann::json j = {{"model", a.model.model},
                       {"family", fp32->spec.family},
                       {"method", ranges.method},
+                      {"layer_calibrators", layer_calibrators},
                       {"calib_images", calib_report.images_used},
                       {"calib_skipped", calib_report.images_skipped},
                       {"outputs", {{"onnx", a.out}, {"ranges", ranges_path}, {"trt_cache", trt_path}}},
@@ -464,6 +513,8 @@ Runner add_quantize_command(CLI::App& app) {
       ->default_val("map");
   cmd->add_option("--rank-images", a->rank_images, "validation images the map ranking scores on (0: as --val-images)")
       ->default_val(0);
+  cmd->add_flag("--per-layer-calibrator", a->per_layer_calibrator,
+                "choose each tensor's calibrator by least layer-output error on --images images (--max-drop tries it anyway)");
   cmd->add_flag("--asymmetric", a->asymmetric, "asymmetric u8 activations instead of symmetric s8");
   cmd->add_option("--family", a->family, "model family if it cannot be detected from the outputs");
   cmd->add_option("--threads", a->threads, "threads (0: all cores)");

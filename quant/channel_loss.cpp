@@ -12,12 +12,11 @@ namespace {
 Expected<std::map<ir::ValueId, float>> planned_scales(const ir::Graph& g, const QuantPlan& plan,
                                                       const std::map<ir::ValueId, TensorStats>& stats,
                                                       const CalibOptions& calib, GroupQParamsCache* cache) {
-  CalibOptions act = calib;
-  if (plan.asymmetric_u8) act.symmetric = false;
   std::map<ir::ValueId, float> scales;
-  for (const auto& group : plan.groups) {
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    const auto& group = plan.groups[i];
     if (group.empty()) continue;
-    auto qp = calibrate_group(g, group, stats, act, cache);
+    auto qp = calibrate_group(g, group, stats, group_calib_options(plan, i, calib), cache);
     if (!qp.ok()) return qp.status().with_context("channel-loss rule");
     for (ir::ValueId v : group) scales[v] = qp->scales[0];
   }

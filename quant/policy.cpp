@@ -145,6 +145,15 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
   }
   for (ir::ValueId root : quantized_roots) {  // std::set: ascending root = ascending first member
     if (members[root].empty()) continue;
+    std::optional<CalibMethod> method;
+    for (ir::ValueId v : members[root]) {
+      auto it = policy.calib_methods.find(g.value(v).name);
+      if (it != policy.calib_methods.end()) {
+        method = it->second;
+        break;
+      }
+    }
+    plan.group_methods.push_back(method);
     plan.groups.push_back(members[root]);
     plan.activations.insert(plan.activations.end(), members[root].begin(), members[root].end());
   }
@@ -190,13 +199,19 @@ Expected<ir::QParams> calibrate_group(const ir::Graph& g, const std::vector<ir::
   return *qp;
 }
 
+CalibOptions group_calib_options(const QuantPlan& plan, size_t i, const CalibOptions& base) {
+  CalibOptions o = base;
+  if (plan.asymmetric_u8) o.symmetric = false;
+  if (i < plan.group_methods.size() && plan.group_methods[i]) o.method = *plan.group_methods[i];
+  return o;
+}
+
 Status apply_quantization(ir::Graph& g, const QuantPlan& plan, const std::map<ir::ValueId, TensorStats>& stats,
                           const CalibOptions& opts, GroupQParamsCache* cache) {
-  CalibOptions act_opts = opts;
-  if (plan.asymmetric_u8) act_opts.symmetric = false;
-  for (const auto& group : plan.groups) {
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    const auto& group = plan.groups[i];
     if (group.empty()) continue;
-    auto qp = calibrate_group(g, group, stats, act_opts, cache);
+    auto qp = calibrate_group(g, group, stats, group_calib_options(plan, i, opts), cache);
     if (!qp.ok()) return qp.status().with_context("apply_quantization");
     for (ir::ValueId v : group) g.value(v).qparams = *qp;
   }

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -64,6 +65,9 @@ struct QuantPolicy {
   // faster than its FP32 one on this CPU (YOLOX-Nano profile: 0.042 vs 0.044 ms on its largest),
   // so the cost is only the f32 boundary around them. TensorRT users who want them INT8 set it.
   bool quantize_depthwise = false;
+  // Per-group calibrator: a group with a member named here is calibrated with that method instead
+  // of the run's CalibOptions::method (quant/layer_calibrator.h fills it: least layer-output error).
+  std::map<std::string, CalibMethod> calib_methods;
 };
 
 // A Conv whose weight [O, 1, kh, kw] with group > 1: one input channel per output group.
@@ -83,6 +87,8 @@ struct QuantPlan {
   std::vector<ir::NodeId> compute_nodes; // the quantized compute nodes, in id order
   std::set<ir::NodeId> head_nodes;       // head decode nodes kept float (empty unless keep_head_float)
   bool asymmetric_u8 = false;
+  // Per group (same order as `groups`): the calibrator QuantPolicy::calib_methods names for it.
+  std::vector<std::optional<CalibMethod>> group_methods;
 };
 
 Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& policy);
@@ -110,6 +116,9 @@ Expected<ir::QParams> calibrate_group(const ir::Graph& g, const std::vector<ir::
                                       const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& opts,
                                       GroupQParamsCache* cache = nullptr);
 
+// The CalibOptions group `i` of `plan` is calibrated with: `base`, asymmetric when the plan says so,
+// with the group's own method when it has one.
+CalibOptions group_calib_options(const QuantPlan& plan, size_t i, const CalibOptions& base);
 // Per group: merges the members' statistics (so the range covers all of them), calibrates once
 // and sets the same QParams on every member; per-channel weight QParams via qmath. With
 // plan.asymmetric_u8 the activations are calibrated with symmetric = false.
