@@ -59,6 +59,22 @@ if [ -f "$model" ]; then
     echo "FAIL run-writes-npy"; fails=$((fails + 1))
   fi
   ls "$tmp/o" | grep -q '\.tmp\.' && { echo "FAIL temp file left behind"; fails=$((fails + 1)); }
+  # Budget mode starts from everything INT8, depthwise convs included: with a budget nothing can
+  # miss, NanoDet-m (25 depthwise convs) must come back with no float layer of any kind.
+  nanodet="$data/models/nanodet_m_320_coco.onnx"
+  if "$yoloq" quantize "$nanodet" --calib "$data/coco128/images/train2017" --calib-images 4 --val "$data/coco128" \
+       --val-images 8 --images 2 --max-drop 100 --out "$tmp/q/n.onnx" --json >"$tmp/j" 2>"$tmp/err" &&
+     /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["budget"]
+assert b["met"] and b["float_layers"] == [] and d["depthwise_float_layers"] == [], (b, d["depthwise_float_layers"])
+assert set(b["calibrators"]["depthwise_int8"]) == {"entropy", "percentile", "mse", "minmax", "per-layer"}, b["calibrators"]
+' "$tmp/j"; then
+    echo "ok   budget-starts-from-depthwise-int8"; pass=$((pass + 1))
+  else
+    echo "FAIL budget-starts-from-depthwise-int8"; tail -3 "$tmp/err"; fails=$((fails + 1))
+  fi
 else
   echo "SKIPPED real-model CLI checks: $model not found (set YOLOQ_DATA)"
 fi
