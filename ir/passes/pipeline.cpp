@@ -13,6 +13,7 @@
 #include "ir/passes/fold_space_to_depth_conv.h"
 #include "ir/passes/fuse_conv_act.h"
 #include "ir/passes/fuse_conv_add.h"
+#include "ir/passes/hoist_activation_to_conv.h"
 #include "ir/passes/merge_repvgg_branches.h"
 #include "ir/passes/pass.h"
 #include "ir/passes/remove_identity.h"
@@ -32,6 +33,7 @@ namespace {
 //  * fold_batchnorm before merge_repvgg_branches, whose branches must be plain Convs with bias;
 //  * merge_repvgg_branches before fuse_conv_add, which would otherwise take the 1x1 branch's Add
 //    as a residual;
+//  * hoist_activation_to_conv right before fuse_conv_act, which then fuses the hoisted activation;
 //  * fuse_conv_act before fuse_conv_add: FusedConv applies its activation before R, so the Add
 //    of `x + act(conv)` can fuse only once the activation is inside the conv.
 std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
@@ -44,7 +46,10 @@ std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   p.push_back(std::make_unique<FoldBatchnorm>());
   p.push_back(std::make_unique<FoldSpaceToDepthConv>());
   p.push_back(std::make_unique<MergeRepvggBranches>());
-  if (opts.fuse_activations) p.push_back(std::make_unique<FuseConvAct>());
+  if (opts.fuse_activations) {
+    p.push_back(std::make_unique<HoistActivationToConv>());
+    p.push_back(std::make_unique<FuseConvAct>());
+  }
   if (opts.fuse_residual_add) p.push_back(std::make_unique<FuseConvAdd>());
   return p;
 }
