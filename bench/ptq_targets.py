@@ -4,9 +4,12 @@
 
 For every model and calibrator: `yoloq quantize` (calibrate on coco128 train2017, evaluate on
 val2017), then ONNX Runtime on the same QDQ file. Prints FP32 vs INT8 mAP, yoloq INT8/FP32
-latency and ORT(QDQ)/yoloq(INT8) latency; the best calibrator per model is marked.
+latency and ORT(QDQ)/yoloq(INT8) latency; the best calibrator per model is marked. "per-layer"
+is `--per-layer-calibrator` (each tensor's calibrator by least layer-output error). Latencies come
+from `yoloq bench` / ORT runs made back to back (FP32, INT8, ORT) for each row, not from the
+quantize report, so that a busy moment of the machine hits all three alike.
 
-    bench/ptq_targets.py [--threads 2] [--calib-images 32] [--methods entropy,percentile,mse,minmax]
+    bench/ptq_targets.py [--yoloq build/yoloq] [--threads 2] [--calib-images 32] [--methods entropy,percentile,mse,minmax,per-layer]
 """
 import argparse
 import glob
@@ -27,28 +30,32 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--calib-images", type=int, default=32)
-    ap.add_argument("--methods", default="entropy,percentile,mse,minmax")
+    ap.add_argument("--methods", default="entropy,percentile,mse,minmax,per-layer")
+    ap.add_argument("--yoloq", default=os.path.join(ROOT, "build", "yoloq"), help="the yoloq binary")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
     data = os.environ.get("YOLOQ_DATA", os.path.join(ROOT, "..", "shared", "data"))
     models = a.models or sorted(glob.glob(os.path.join(data, "models", "*.onnx")))
     if not models:
         sys.exit(f"ptq_targets: error: no models under {data}/models")
-    yoloq = os.path.join(ROOT, "build", "yoloq")
+    yoloq = a.yoloq
     out = tempfile.mkdtemp(prefix="yq_ptq_")
     print(f"{'model':28s} {'method':10s} {'fp32':>6s} {'int8':>6s} {'drop':>6s} {'int8/fp32':>9s} {'ORT/yoloq':>9s}")
     for m in models:
         rows = []
         for method in a.methods.split(","):
             q = os.path.join(out, f"{os.path.basename(m)}.{method}.onnx")
+            calib = ["--method", "mse", "--per-layer-calibrator"] if method == "per-layer" else ["--method", method]
             j = run_json([yoloq, "quantize", m, "--calib", os.path.join(data, "coco128", "images", "train2017"),
-                          "--calib-images", str(a.calib_images), "--method", method, "--out", q,
+                          "--calib-images", str(a.calib_images), *calib, "--out", q,
                           "--val", os.path.join(data, "coco128"), "--threads", str(a.threads), "--json"])
+            bench = [yoloq, "bench", "--threads", str(a.threads), "--iters", "50", "--json"]
+            fp = run_json(bench[:2] + [m] + bench[2:])
+            yq = run_json(bench[:2] + [q] + bench[2:])
             ort = run_json(["node", os.path.join(ROOT, "tools", "ort_run.mjs"), "bench", q,
-                            "--threads", str(a.threads), "--iters", "30"])
-            yq = run_json([yoloq, "bench", q, "--threads", str(a.threads), "--iters", "30", "--json"])
+                            "--threads", str(a.threads), "--iters", "50"])
             rows.append((method, j["map"]["fp32"], j["map"]["int8"], j["map"]["drop"],
-                         j["latency_ms"]["int8"] / j["latency_ms"]["fp32"], ort["median_ms"] / yq["median_ms"]))
+                         yq["median_ms"] / fp["median_ms"], ort["median_ms"] / yq["median_ms"]))
         best = min(rows, key=lambda r: r[3])
         for r in rows:
             mark = " *" if r is best else ""
