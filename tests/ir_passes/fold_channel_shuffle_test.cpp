@@ -12,12 +12,6 @@ namespace {
 using testing::count_ops;
 using testing::GraphBuilder;
 
-ValueId i64s(GraphBuilder& b, std::vector<int64_t> v) {
-  Tensor t = Tensor::empty(DType::kI64, {static_cast<int64_t>(v.size())});
-  for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
-  return b.constant(t);
-}
-
 ValueId i64_scalar(GraphBuilder& b, int64_t v) {
   Tensor t = Tensor::empty(DType::kI64, {});
   t.data<int64_t>()[0] = v;
@@ -55,14 +49,14 @@ TEST(FoldChannelShuffle, NanoDetShuffleThenSplitBecomesTwoInterleavingGathers) {
   const ValueId x1 = b.input("x1", {1, 6, 5, 4});
   const ValueId x2 = b.input("x2", {1, 6, 5, 4});
   const ValueId cat = concat(b, b.unary("Relu", x1), b.unary("Relu", x2));
-  const ValueId r5 = b.node("Reshape", {cat, i64s(b, {1, 2, 6, 5, 4})}, Shape{1, 2, 6, 5, 4});
+  const ValueId r5 = b.node("Reshape", {cat, b.ints({1, 2, 6, 5, 4})}, Shape{1, 2, 6, 5, 4});
   const ValueId t = transpose(b, r5, {0, 2, 1, 3, 4}, {1, 6, 2, 5, 4});
-  const ValueId r4 = b.node("Reshape", {t, i64s(b, {1, 12, 5, 4})}, Shape{1, 12, 5, 4});
+  const ValueId r4 = b.node("Reshape", {t, b.ints({1, 12, 5, 4})}, Shape{1, 12, 5, 4});
   Attributes sa;
   sa.set("axis", int64_t{1});
   const ValueId h1 = b.g.add_value("h1", DType::kF32, {1, 6, 5, 4}, true);
   const ValueId h2 = b.g.add_value("h2", DType::kF32, {1, 6, 5, 4}, true);
-  b.g.add_node("Split", "split", {r4, i64s(b, {6, 6})}, {h1, h2}, sa);
+  b.g.add_node("Split", "split", {r4, b.ints({6, 6})}, {h1, h2}, sa);
   b.output(b.unary("Relu", h1));
   b.output(b.unary("Sigmoid", h2));
   Graph before = b.g;
@@ -87,9 +81,9 @@ TEST(FoldChannelShuffle, FastestDetShuffleThenGatherBecomesEvenAndOddChannels) {
   GraphBuilder b(32);
   const ValueId x = b.input("x", {1, 8, 3, 5});
   const ValueId cat = concat(b, b.unary("Relu", x), b.unary("Sigmoid", x));
-  const ValueId r3 = b.node("Reshape", {cat, i64s(b, {8, 2, 15})}, Shape{8, 2, 15});
+  const ValueId r3 = b.node("Reshape", {cat, b.ints({8, 2, 15})}, Shape{8, 2, 15});
   const ValueId t = transpose(b, r3, {1, 0, 2}, {2, 8, 15});
-  const ValueId r5 = b.node("Reshape", {t, i64s(b, {2, 1, 8, 3, 5})}, Shape{2, 1, 8, 3, 5});
+  const ValueId r5 = b.node("Reshape", {t, b.ints({2, 1, 8, 3, 5})}, Shape{2, 1, 8, 3, 5});
   Attributes ga;
   ga.set("axis", int64_t{0});
   const ValueId even = b.node("Gather", {r5, i64_scalar(b, 0)}, Shape{1, 8, 3, 5}, ga);
@@ -121,7 +115,7 @@ TEST(FoldChannelShuffle, DeclinesATransposeThatMovesPixels) {
 TEST(FoldChannelShuffle, DeclinesWhenAnIntermediateIsReadOutsideTheChain) {
   GraphBuilder b(34);
   const ValueId x = b.input("x", {1, 4, 2, 2});
-  const ValueId r5 = b.node("Reshape", {b.unary("Relu", x), i64s(b, {1, 2, 2, 2, 2})}, Shape{1, 2, 2, 2, 2});
+  const ValueId r5 = b.node("Reshape", {b.unary("Relu", x), b.ints({1, 2, 2, 2, 2})}, Shape{1, 2, 2, 2, 2});
   const ValueId t = transpose(b, r5, {0, 2, 1, 3, 4}, {1, 2, 2, 2, 2});
   b.output(b.unary("Relu", t));  // a rank-5 tensor read by a compute op: not a channel selection
   EXPECT_EQ(fold(b.g), 0);

@@ -12,22 +12,16 @@ namespace {
 using testing::count_ops;
 using testing::GraphBuilder;
 
-ValueId i64s(GraphBuilder& b, std::vector<int64_t> v) {
-  Tensor t = Tensor::empty(DType::kI64, {static_cast<int64_t>(v.size())});
-  for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
-  return b.constant(t);
-}
-
 // x[..., dy::2, dx::2] as two Slices (YOLOX's export) or one Slice over both axes.
 ValueId phase(GraphBuilder& b, ValueId x, int dy, int dx, bool one_slice, int64_t end = int64_t{1} << 62) {
   Shape s = b.g.value(x).shape;
   if (one_slice) {
     Shape o{s[0], s[1], s[2] / 2, s[3] / 2};
-    return b.node("Slice", {x, i64s(b, {dy, dx}), i64s(b, {end, end}), i64s(b, {2, 3}), i64s(b, {2, 2})}, o);
+    return b.node("Slice", {x, b.ints({dy, dx}), b.ints({end, end}), b.ints({2, 3}), b.ints({2, 2})}, o);
   }
-  const ValueId rows = b.node("Slice", {x, i64s(b, {dy}), i64s(b, {end}), i64s(b, {2}), i64s(b, {2})},
+  const ValueId rows = b.node("Slice", {x, b.ints({dy}), b.ints({end}), b.ints({2}), b.ints({2})},
                               Shape{s[0], s[1], s[2] / 2, s[3]});
-  return b.node("Slice", {rows, i64s(b, {dx}), i64s(b, {end}), i64s(b, {3}), i64s(b, {2})},
+  return b.node("Slice", {rows, b.ints({dx}), b.ints({end}), b.ints({3}), b.ints({2})},
                 Shape{s[0], s[1], s[2] / 2, s[3] / 2});
 }
 

@@ -12,19 +12,13 @@ namespace {
 using testing::count_ops;
 using testing::GraphBuilder;
 
-ValueId i64s(GraphBuilder& b, std::vector<int64_t> v) {
-  Tensor t = Tensor::empty(DType::kI64, {static_cast<int64_t>(v.size())});
-  for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
-  return b.constant(t);
-}
-
 // YOLOv5's head: conv [1,2*5,4,3] -> Reshape [1,2,5,4,3] -> Transpose(0,1,3,4,2) -> Sigmoid -> Mul.
 TEST(HoistActivationToConv, YoloV5HeadSigmoidEndsUpInTheConv) {
   GraphBuilder b(41);
   const ValueId x = b.input("x", {1, 6, 4, 3});
   const ValueId c = b.conv(x, 10, 1);
   const NodeId conv = b.last;
-  const ValueId r = b.node("Reshape", {c, i64s(b, {1, 2, 5, 4, 3})}, Shape{1, 2, 5, 4, 3});
+  const ValueId r = b.node("Reshape", {c, b.ints({1, 2, 5, 4, 3})}, Shape{1, 2, 5, 4, 3});
   Attributes ta;
   ta.set("perm", std::vector<int64_t>{0, 1, 3, 4, 2});
   const ValueId t = b.node("Transpose", {r}, Shape{1, 2, 4, 3, 5}, ta);
@@ -47,7 +41,7 @@ TEST(HoistActivationToConv, DeclinesWhenTheConvOutputHasAnotherReader) {
   GraphBuilder b(42);
   const ValueId x = b.input("x", {1, 4, 3, 3});
   const ValueId c = b.conv(x, 4, 1);
-  const ValueId r = b.node("Reshape", {c, i64s(b, {1, 36})}, Shape{1, 36});
+  const ValueId r = b.node("Reshape", {c, b.ints({1, 36})}, Shape{1, 36});
   b.output(b.unary("Sigmoid", r));
   b.output(c);  // the raw conv output is needed too: hoisting would change it
   HoistActivationToConv hoist;
@@ -57,7 +51,7 @@ TEST(HoistActivationToConv, DeclinesWhenTheConvOutputHasAnotherReader) {
 TEST(HoistActivationToConv, DeclinesWithoutAConvBehindTheChain) {
   GraphBuilder b(43);
   const ValueId x = b.input("x", {1, 4, 3, 3});
-  const ValueId r = b.node("Reshape", {b.unary("Relu", x), i64s(b, {1, 36})}, Shape{1, 36});
+  const ValueId r = b.node("Reshape", {b.unary("Relu", x), b.ints({1, 36})}, Shape{1, 36});
   b.output(b.unary("Sigmoid", r));
   HoistActivationToConv hoist;
   EXPECT_EQ(*run_pass_once(b.g, hoist), 0);

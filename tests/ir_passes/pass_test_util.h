@@ -43,6 +43,12 @@ class GraphBuilder {
     return v;
   }
   ValueId constant(const Tensor& t) { return g.add_constant(g.unique_name("c"), t); }
+  // An int64 constant: 1-D [v.size()] (Reshape shapes, Slice starts, Gather indices, ...).
+  ValueId ints(const std::vector<int64_t>& v) {
+    Tensor t = Tensor::empty(DType::kI64, {static_cast<int64_t>(v.size())});
+    for (size_t i = 0; i < v.size(); ++i) t.data<int64_t>()[i] = v[i];
+    return constant(t);
+  }
   void output(ValueId v) { g.add_output(v); }
 
   ValueId conv(ValueId x, int64_t co, int64_t k, int64_t stride = 1, int64_t pad = 0, int64_t group = 1,
