@@ -315,8 +315,15 @@ std::optional<std::string> find_spec_file(const std::string& model_path) {
   if (std::filesystem::is_regular_file(beside, ec)) return beside;
   std::filesystem::path stem = model_path;
   stem.replace_extension(".json");
-  if (stem.string() != model_path && std::filesystem::is_regular_file(stem, ec)) return stem.string();
-  return std::nullopt;
+  if (stem.string() == model_path || !std::filesystem::is_regular_file(stem, ec)) return std::nullopt;
+  // "<stem>.json" is a natural name for other files too (`yoloq quantize --out m.onnx --json >
+  // m.json` writes the report there): it is taken for a spec only as a JSON object with a "family"
+  // and without the "model" key that every yoloq report has (a spec never does).
+  auto text = read_file(stem.string(), size_t{1} << 20);
+  if (!text.ok()) return std::nullopt;
+  const nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("family") || j.contains("model")) return std::nullopt;
+  return stem.string();
 }
 
 Expected<std::string> detect_family(const std::vector<Shape>& outputs, const Shape& input) {

@@ -77,7 +77,8 @@ std::string model_spec_to_json(const ModelSpec& spec);
 Expected<ModelSpec> model_spec_from_json(const std::string& text, int width = 0, int height = 0);
 Expected<ModelSpec> load_model_spec(const std::string& path, int width = 0, int height = 0);
 Status save_model_spec(const std::string& path, const ModelSpec& spec);
-// "<model>.json" beside "<model>" (e.g. yolo.onnx.json), else "<stem>.json"; nullopt if neither.
+// "<model>.json" beside "<model>" (e.g. yolo.onnx.json), else "<stem>.json" when it is a JSON
+// object with a "family" and no "model" (not, say, a saved `quantize --json` report); else nullopt.
 std::optional<std::string> find_spec_file(const std::string& model_path);
 
 // Picks the family from shapes. `input` is [1,3,H,W]; outputs are in model order.

@@ -124,7 +124,10 @@ TEST(ModelSpecJson, FileBesideModelOverrides) {
   auto by_flag = resolve_model_spec(model, "yolox", {{1, 2125, 85}}, {1, 3, 320, 320});
   ASSERT_TRUE(by_flag.ok());
   EXPECT_EQ(by_flag->family, "yolox");
-  // "<stem>.json", then "<model>.onnx.json" which takes priority.
+  // "<stem>.json" only when it is a spec (a quantize report saved as m.json is not), then
+  // "<model>.onnx.json" which takes priority.
+  std::ofstream((dir / "m.json").string()) << R"({"model": "m.onnx", "family": "yolox", "budget": {"met": true}})";
+  EXPECT_FALSE(find_spec_file(model).has_value());
   std::ofstream((dir / "m.json").string()) << R"({"family": "fastestdet"})";
   EXPECT_EQ(*find_spec_file(model), (dir / "m.json").string());
   ASSERT_TRUE(save_model_spec(model + ".json", *model_spec_preset("nanodet", 320, 320)).ok());
