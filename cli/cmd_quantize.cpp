@@ -11,10 +11,11 @@
 // Accuracy budget: --max-drop D --val DIR first tries everything INT8, depthwise convs included,
 // and keeps it if some calibrator meets D; otherwise it starts from the policy's depthwise-float
 // default. Either way it picks the calibrator with the best mAP on the validation subset (the four
-// methods unless --method is given, and per-layer calibrators), ranks the layers (--sensitivity FILE, else a one-float sweep
-// scored by mAP on the validation images, or --rank-metric sqnr|mse|cosine) and returns the fewest
-// top-ranked layers to float that keep the mAP drop within D (quant/auto_quant.h); the
-// accuracy/latency curve of every tried step is written as OUT.budget.md and OUT.budget.png.
+// methods unless --method is given, and per-layer calibrators), ranks the layers (--sensitivity
+// FILE, else a one-float sweep scored by mAP on the validation images, or --rank-metric
+// sqnr|mse|cosine) and returns the fewest top-ranked layers to float that keep the mAP drop within
+// D (quant/auto_quant.h); the accuracy/latency curve of every tried step is written as
+// OUT.budget.md and OUT.budget.png.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -256,8 +257,8 @@ int run_quantize(const QuantizeArgs& a) {
     nlohmann::json calib_tried = nlohmann::json::object();
     double best = -1.0;  // full INT8 mAP of the chosen configuration, when the choice was made here
     // First everything INT8, depthwise convs included (the fastest configuration): taken when it
-    // meets the budget. NanoDet-m: 0.19 drop with per-layer calibrators. Otherwise the policy's
-    // depthwise-float default is the starting point of the search.
+    // meets the budget (NanoDet-m: 0.12 drop with the percentile calibrator, INT8/FP32 0.49 instead
+    // of 0.56). Otherwise the policy's depthwise-float default is the starting point of the search.
     bool depthwise_int8 = false;
     if (!policy.quantize_depthwise && has_depthwise_conv(fp32->model.graph)) {
       quant::QuantPolicy dw = policy;
