@@ -29,6 +29,14 @@ Expected<std::string> read_file(const std::string& path, size_t max_bytes) {
   return data;
 }
 
+Status ensure_folder(const std::string& dir) {
+  if (dir.empty()) return ok_status();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return io_error(dir + ": cannot create output folder: " + ec.message());
+  return ok_status();
+}
+
 Status write_file_atomic(const std::string& path, std::string_view bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");

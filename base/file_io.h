@@ -14,5 +14,8 @@ namespace yq {
 // Reads at most max_bytes (refusing larger files before allocating).
 Expected<std::string> read_file(const std::string& path, size_t max_bytes = size_t{4} << 30);
 Status write_file_atomic(const std::string& path, std::string_view bytes);
+// Creates folder `dir` and its parents if missing (an empty `dir` is the current folder). Commands
+// call it before long work so that an unwritable output place fails first, not last.
+Status ensure_folder(const std::string& dir);
 
 }  // namespace yq

@@ -6,6 +6,7 @@
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
 
+#include "base/file_io.h"
 #include "base/log.h"
 #include "base/threads.h"
 #include "cli/commands.h"
@@ -34,9 +35,7 @@ int run_detect(const DetectArgs& a) {
   eo.threads = a.threads;
   auto session = eval::open_detector(a.model.model, *load_opts, eo, a.family);
   if (!session.ok()) return report_error(session.status());
-  std::error_code ec;
-  std::filesystem::create_directories(a.out_dir, ec);
-  if (ec) return report_error(io_error(a.out_dir + ": " + ec.message()));
+  if (Status s = ensure_folder(a.out_dir); !s.ok()) return report_error(s);
 
   nlohmann::json results = nlohmann::json::array();
   int failed = 0;

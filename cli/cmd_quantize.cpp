@@ -121,11 +121,7 @@ int run_quantize(const QuantizeArgs& a) {
     return report_error(invalid_argument("--out must name an .onnx file, got '" + a.out + "'"));
   }
   // Fail before minutes of calibration, not after: the output folder must exist or be creatable.
-  if (const auto dir = std::filesystem::path(a.out).parent_path(); !dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return report_error(io_error(dir.string() + ": cannot create output folder: " + ec.message()));
-  }
+  if (Status s = ensure_folder(std::filesystem::path(a.out).parent_path().string()); !s.ok()) return report_error(s);
   auto images = quant::list_images(a.calib_dir);
   if (!images.ok()) return report_error(images.status());
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/file_io.h"
 #include "base/npy.h"
 #include "base/threads.h"
 #include "cli/commands.h"
@@ -65,9 +66,7 @@ int run_run(const RunArgs& a) {
   std::vector<Tensor> outputs;
   if (Status s = (*engine)->run(*inputs, &outputs); !s.ok()) return report_error(s);
 
-  std::error_code ec;
-  std::filesystem::create_directories(a.out_dir, ec);
-  if (ec) return report_error(io_error(a.out_dir + ": " + ec.message()));
+  if (Status s = ensure_folder(a.out_dir); !s.ok()) return report_error(s);
   nlohmann::json files = nlohmann::json::array();
   if (!a.save_input.empty()) {
     if (Status s = save_npy(a.save_input, (*inputs)[0]); !s.ok()) return report_error(s);

@@ -57,6 +57,8 @@ int run_sensitivity(const SensitivityArgs& a) {
     return report_error(invalid_argument("--metric map needs --val DIR"));
   }
   if (a.out.empty()) return report_error(invalid_argument("--out PREFIX is required"));
+  // Fail before the sweep, not after it: the prefix's folder must exist or be creatable.
+  if (Status s = ensure_folder(std::filesystem::path(a.out).parent_path().string()); !s.ok()) return report_error(s);
   auto images = quant::list_images(a.calib_dir);
   if (!images.ok()) return report_error(images.status());
 

@@ -43,6 +43,8 @@ if [ -f "$model" ]; then
   mkdir -p "$tmp/empty_calib"
   expect_error empty-calib-folder "$tmp/empty_calib" "$yoloq" quantize "$model" --calib "$tmp/empty_calib" --out "$tmp/q/x.onnx"
   if ls "$tmp/q" 2>/dev/null | grep -q .; then echo "FAIL quantize left files after an error"; fails=$((fails + 1)); fi
+  expect_error sensitivity-unwritable-out "cannot create output folder" "$yoloq" sensitivity "$model" \
+    --calib "$data/coco128/images/train2017" --out /dev/null/ranking
   expect_error bad-method "entropy" "$yoloq" quantize "$model" --calib "$tmp/empty_calib" --method kl --out "$tmp/q/x.onnx"
   for cmd in info "bench --iters 2 --warmup 0"; do
     # shellcheck disable=SC2086
