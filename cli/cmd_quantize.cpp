@@ -213,19 +213,19 @@ int run_quantize(const QuantizeArgs& a) {
                                  std::map<std::string, quant::CalibMethod>& per_layer, nlohmann::json& wins,
                                  nlohmann::json& tried, const char* label) -> Expected<double> {
       double best = -1.0;
-      auto score = [&](const quant::QuantPolicy& p, const quant::CalibOptions& co) -> Expected<double> {
-        YQ_ASSIGN_OR_RETURN(auto pm, quant::keep_channel_loss_float(fp32->model.graph, p, *stats, co, nullptr,
+      auto score = [&](const quant::QuantPolicy& p, const quant::CalibOptions& cal) -> Expected<double> {
+        YQ_ASSIGN_OR_RETURN(auto pm, quant::keep_channel_loss_float(fp32->model.graph, p, *stats, cal, nullptr,
                                                                     &qparams_cache));
-        YQ_ASSIGN_OR_RETURN(auto g, quant::build_quantized_graph(fp32->model.graph, pm, *stats, co, &qparams_cache));
+        YQ_ASSIGN_OR_RETURN(auto g, quant::build_quantized_graph(fp32->model.graph, pm, *stats, cal, &qparams_cache));
         YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
         return map_of(e.get());
       };
       if (!a.quant.method_given() && !a.asymmetric) {
         for (quant::CalibMethod m : {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
                                      quant::CalibMethod::kMse, quant::CalibMethod::kMinMax}) {
-          quant::CalibOptions co = c;
-          co.method = m;
-          YQ_ASSIGN_OR_RETURN(double mp, score(pol, co));
+          quant::CalibOptions cal = c;
+          cal.method = m;
+          YQ_ASSIGN_OR_RETURN(double mp, score(pol, cal));
           tried[quant::calib_method_name(m)] = mp;
           if (!a.model.json)
             std::fprintf(stderr, "%scalibrator %-10s full INT8 mAP %.2f\n", label, quant::calib_method_name(m), mp);

@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
                       GatherCase{"slice", 40, stepped(8, 20, 1), int8::ChannelGather::Kind::kRuns},
                       GatherCase{"permutation", 37, shuffled(37, 5), int8::ChannelGather::Kind::kRuns},
                       GatherCase{"repeats", 8, {3, 3, 0, 7, 7, 1}, int8::ChannelGather::Kind::kRuns}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 // conv(8->16) -> Gather(odd channels) -> conv(8->8): the Gather runs on nhwc int8 between the two
 // convs with no reorder, and the result equals the reference kernels' (one LSB for the convs'
