@@ -182,7 +182,8 @@ std::optional<Plan> plan_fold(const Graph& g, NodeId tid) {
   const Value& sv = g.value(*src);
   const Shape xs = sv.shape;
   if (sv.dtype != DType::kF32 || shape_numel(xs) > kMaxElements || shape_numel(xs) == 0) return std::nullopt;
-  // The region: movement nodes reachable from the source, in topological order.
+  // The region: movement nodes reachable from the source, walked depth first (each reads one
+  // data input, so a node's input indices are known when it is reached).
   std::map<ValueId, Idx> known;
   Idx x0{xs, std::vector<int32_t>(static_cast<size_t>(shape_numel(xs)))};
   std::iota(x0.at.begin(), x0.at.end(), 0);
