@@ -16,7 +16,11 @@ Expected<LayerCalibratorChoice> choose_layer_calibrators(const ir::Graph& float_
                                                          const std::vector<std::vector<Tensor>>& inputs, int threads,
                                                          bool progress) {
   if (candidates.empty()) return invalid_argument("choose_layer_calibrators: no candidate calibrators");
-  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(float_graph, policy));
+  // Per-group methods already in the policy would override every sweep's method (the plan applies
+  // them to their groups) and make all candidates score alike: the sweeps start without them.
+  QuantPolicy sweep_policy = policy;
+  sweep_policy.calib_methods.clear();
+  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(float_graph, sweep_policy));
   // Relative output error per (method, layer name).
   std::vector<std::map<std::string, double>> error(candidates.size());
   for (size_t m = 0; m < candidates.size(); ++m) {
@@ -28,7 +32,7 @@ Expected<LayerCalibratorChoice> choose_layer_calibrators(const ir::Graph& float_
     so.threads = threads;
     so.progress = progress;
     if (progress) std::fprintf(stderr, "per-layer calibrators: %s sweep\n", calib_method_name(c.method));
-    auto report = analyze_sensitivity(float_graph, policy, stats, c, inputs, so);
+    auto report = analyze_sensitivity(float_graph, sweep_policy, stats, c, inputs, so);
     if (!report.ok()) return report.status().with_context(std::string("per-layer calibrators (") +
                                                           calib_method_name(c.method) + ")");
     for (const LayerSensitivity& l : report->layers)

@@ -66,6 +66,14 @@ TEST(LayerCalibrators, EachTensorGetsTheMethodWithTheLeastLayerError) {
   EXPECT_EQ(choice->wins.at("percentile"), 1);
   EXPECT_EQ(choice->wins.at("minmax"), 1);
 
+  // Methods already in the policy do not bias the sweeps (they would override every candidate).
+  QuantPolicy preset;
+  preset.calib_methods = {{"a", CalibMethod::kMinMax}, {"b", CalibMethod::kPercentile}};
+  auto again = choose_layer_calibrators(t.b.g, preset, *stats, calib, {CalibMethod::kMinMax, CalibMethod::kPercentile},
+                                        t.samples, 1, false);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->methods, choice->methods);
+
   // The policy carries the choice into the plan and the QParams.
   QuantPolicy policy;
   policy.calib_methods = choice->methods;
