@@ -7,32 +7,17 @@
 //   interleave of two channel runs (NanoDet): out[p, 2j] = in[p, a + j], out[p, 2j + 1] = in[p, b + j].
 // Anything else is copied as contiguous runs of channels per pixel.
 #include <emmintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "runtime/kernels/int8/int8_kernels.h"
+#include "runtime/kernels/int8/parallel_ranges.h"
 
 namespace yq::runtime::int8 {
 namespace {
 
 constexpr int64_t kParallelBytes = 1 << 14;
-
-template <class Fn>
-void parallel_ranges(int64_t n, int64_t bytes, Fn fn) {
-  const int threads = bytes >= kParallelBytes ? omp_get_max_threads() : 1;
-  if (threads <= 1 || n < threads) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  const int64_t per = (n + threads - 1) / threads;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int t = 0; t < threads; ++t) {
-    const int64_t b = std::min<int64_t>(n, t * per), e = std::min<int64_t>(n, b + per);
-    if (b < e) fn(b, e);
-  }
-}
 
 void deinterleave(const uint8_t* in, uint8_t* out, int64_t begin, int64_t end, int off) {
   const __m128i lo_bytes = _mm_set1_epi16(0x00FF);
@@ -105,10 +90,11 @@ void run_channel_gather(const ChannelGather& g, const void* in_v, void* out_v, i
   const int64_t bytes = pixels * g.c_out;
   switch (g.kind) {
     case ChannelGather::Kind::kEvenOdd:
-      parallel_ranges(bytes, bytes, [&](int64_t b, int64_t e) { deinterleave(in, out, b, e, static_cast<int>(g.a)); });
+      parallel_ranges(bytes, bytes >= kParallelBytes, 1,
+                      [&](int64_t b, int64_t e) { deinterleave(in, out, b, e, static_cast<int>(g.a)); });
       return;
     case ChannelGather::Kind::kInterleave:
-      parallel_ranges(pixels, bytes, [&](int64_t b, int64_t e) {
+      parallel_ranges(pixels, bytes >= kParallelBytes, 1, [&](int64_t b, int64_t e) {
         for (int64_t p = b; p < e; ++p) {
           const uint8_t* src = in + p * g.c_in;
           interleave(src + g.a, src + g.b, out + p * g.c_out, g.c_out / 2);
@@ -116,7 +102,7 @@ void run_channel_gather(const ChannelGather& g, const void* in_v, void* out_v, i
       });
       return;
     case ChannelGather::Kind::kRuns:
-      parallel_ranges(pixels, bytes, [&](int64_t b, int64_t e) {
+      parallel_ranges(pixels, bytes >= kParallelBytes, 1, [&](int64_t b, int64_t e) {
         for (int64_t p = b; p < e; ++p) {
           const uint8_t* src = in + p * g.c_in;
           uint8_t* dst = out + p * g.c_out;

@@ -4,12 +4,12 @@
 // input at 2 threads, a tenth of the whole INT8 model. These loops do the same arithmetic as
 // oneDNN's reorder (x * (1/s), clamped, rounded half to even by cvtps2dq under the default MXCSR).
 #include <emmintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
 
 #include "runtime/kernels/int8/int8_kernels.h"
+#include "runtime/kernels/int8/parallel_ranges.h"
 
 namespace yq::runtime::int8 {
 namespace {
@@ -46,37 +46,25 @@ void dequantize_range(const T* q, float* y, int64_t begin, int64_t end, float sc
   for (int64_t i = begin; i < end; ++i) y[i] = static_cast<float>(q[i]) * scale;
 }
 
-// Runs fn(begin, end) over [0, n) in block-aligned pieces, one per thread.
-template <class Fn>
-void for_ranges(int64_t n, Fn fn) {
-  const int threads = n >= kParallelElems ? omp_get_max_threads() : 1;
-  if (threads <= 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  const int64_t per = ((n + threads - 1) / threads + kBlock - 1) / kBlock * kBlock;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int t = 0; t < threads; ++t) {
-    const int64_t b = std::min<int64_t>(n, t * per), e = std::min<int64_t>(n, b + per);
-    if (b < e) fn(b, e);
-  }
-}
-
 }  // namespace
 
 void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale) {
   auto* out = static_cast<uint8_t*>(q);
   if (to_u8)
-    for_ranges(n, [&](int64_t b, int64_t e) { quantize_range<true>(x, out, b, e, inv_scale); });
+    parallel_ranges(n, n >= kParallelElems, kBlock,
+                    [&](int64_t b, int64_t e) { quantize_range<true>(x, out, b, e, inv_scale); });
   else
-    for_ranges(n, [&](int64_t b, int64_t e) { quantize_range<false>(x, out, b, e, inv_scale); });
+    parallel_ranges(n, n >= kParallelElems, kBlock,
+                    [&](int64_t b, int64_t e) { quantize_range<false>(x, out, b, e, inv_scale); });
 }
 
 void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale) {
   if (from_u8)
-    for_ranges(n, [&](int64_t b, int64_t e) { dequantize_range(static_cast<const uint8_t*>(q), y, b, e, scale); });
+    parallel_ranges(n, n >= kParallelElems, kBlock,
+                    [&](int64_t b, int64_t e) { dequantize_range(static_cast<const uint8_t*>(q), y, b, e, scale); });
   else
-    for_ranges(n, [&](int64_t b, int64_t e) { dequantize_range(static_cast<const int8_t*>(q), y, b, e, scale); });
+    parallel_ranges(n, n >= kParallelElems, kBlock,
+                    [&](int64_t b, int64_t e) { dequantize_range(static_cast<const int8_t*>(q), y, b, e, scale); });
 }
 
 }  // namespace yq::runtime::int8
