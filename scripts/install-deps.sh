@@ -9,6 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   build-essential cmake ninja-build pkg-config git
   libdnnl-dev                       # oneDNN 2.6: fp32/int8 conv, pooling, ...
+  ocl-icd-opencl-dev opencl-headers # dnnl-config.cmake finds OpenCL; only a Recommends of libdnnl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX protobuf classes
   libopencv-dev                     # image decode/resize
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
