@@ -43,6 +43,7 @@
 #include "quant/ranges_file.h"
 #include "quant/report_plot.h"
 #include "quant/sensitivity.h"
+#include "quant/split_activations.h"
 #include "quant/trt_cache.h"
 
 namespace yq::cli {
@@ -140,6 +141,10 @@ int run_quantize(const QuantizeArgs& a) {
   const bool budget = a.max_drop >= 0.0;
   quant::QuantPolicy calib_policy = base_policy;
   if (budget) calib_policy.quantize_depthwise = true;
+  // Table activations (quant/split_activations.h): split before calibration so the
+  // pre-activations are observed. fp32->engine was compiled from the graph as loaded.
+  auto split = quant::split_activations(fp32->model.graph, calib_policy);
+  if (!split.ok()) return report_error(split.status().with_context(a.model.model));
   auto base_plan = quant::plan_quantization(fp32->model.graph, calib_policy);
   if (!base_plan.ok()) return report_error(base_plan.status().with_context(a.model.model));
   quant::CalibrateOptions co;
@@ -408,6 +413,8 @@ int run_quantize(const QuantizeArgs& a) {
   auto plan = quant::plan_quantization(qgraph, policy);
   if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
   if (Status s = quant::apply_quantization(qgraph, *plan, *stats, calib, &qparams_cache); !s.ok()) return report_error(s);
+  auto refused = quant::refuse_float_activations(qgraph);
+  if (!refused.ok()) return report_error(refused.status().with_context(a.model.model));
   // With per-layer calibrators, groups without a choice (no scored reader) use calib.method.
   ranges_method = policy.calib_methods.empty() ? quant::calib_method_name(calib.method) : "per-layer";
 
@@ -457,6 +464,8 @@ int run_quantize(const QuantizeArgs& a) {
   std::vector<std::string> depthwise_float;
   const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy, *plan, &depthwise_float);
   const runtime::EngineStats& es = (*int8_engine)->stats();
+  int table_activations = 0;  // --table-activations: activations the engine runs as byte tables
+  for (const auto& k : es.kernels) table_activations += k.impl.rfind("int8:table:", 0) == 0 ? 1 : 0;
 
   nlohmann::json j = {{"model", a.model.model},
                       {"family", fp32->spec.family},
@@ -470,6 +479,7 @@ int run_quantize(const QuantizeArgs& a) {
                       {"float_layers", float_layers},
                       {"channel_loss", loss_json},
                       {"depthwise_float_layers", depthwise_float},
+                      {"table_activations", table_activations},
                       {"latency_ms", {{"fp32", fp32_ms}, {"int8", int8_ms}, {"ratio", int8_ms / fp32_ms}}},
                       {"size_bytes", {{"fp32_onnx", fp32_bytes}, {"qdq_onnx", qdq->size()}, {"int8_weights", es.weight_bytes}}},
                       {"engine", {{"int8_kernels", es.int8_kernels}, {"quantize_ops", es.quantize_ops},
@@ -510,6 +520,9 @@ int run_quantize(const QuantizeArgs& a) {
   for (const auto& l : float_layers) std::printf("    %s\n", l.c_str());
   if (!depthwise_float.empty()) {
     std::printf("  %zu depthwise convs float by policy (--quantize-depthwise to quantize them)\n", depthwise_float.size());
+  }
+  if (table_activations > 0) {
+    std::printf("  %d activations run as INT8 tables over their quantized pre-activations\n", table_activations);
   }
   if (!losses.empty()) std::printf("  kept float by the channel-loss rule (--allow-channel-loss to quantize them):\n");
   for (const auto& l : losses) std::printf("    %s\n", quant::describe_channel_loss(l).c_str());

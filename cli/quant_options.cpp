@@ -12,6 +12,9 @@ void QuantOptions::add_to(CLI::App& cmd, const std::string& method_help) {
                "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
   cmd.add_flag("--allow-channel-loss", allow_channel_loss,
                "quantize layers even when their input would round a whole channel to zero");
+  cmd.add_flag("--table-activations", table_activations,
+               "run SiLU/HardSwish after INT8 convs as a 256-entry table over the quantized pre-activation "
+               "instead of in the conv's epilogue: faster, one more rounding (about 0.5 mAP on YOLOX-Nano)");
 }
 
 Expected<quant::CalibOptions> QuantOptions::calib_options() const {
@@ -26,6 +29,7 @@ Expected<quant::CalibOptions> QuantOptions::calib_options() const {
 void QuantOptions::apply_to(quant::QuantPolicy& policy) const {
   policy.quantize_depthwise = quantize_depthwise;
   policy.float_on_channel_loss = !allow_channel_loss;
+  if (table_activations) policy.table_activations = quant::kTableActivations;
 }
 
 }  // namespace yq::cli

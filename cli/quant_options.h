@@ -19,15 +19,16 @@ struct QuantOptions {
   bool signed_only = false;
   bool quantize_depthwise = false;
   bool allow_channel_loss = false;
+  bool table_activations = false;
   CLI::Option* method_option = nullptr;  // set by add_to: was --method given?
 
   // --method (with `method_help`), --percentile, --signed-only, --quantize-depthwise,
-  // --allow-channel-loss.
+  // --allow-channel-loss, --table-activations.
   void add_to(CLI::App& cmd, const std::string& method_help);
   bool method_given() const { return method_option && method_option->count() > 0; }
   // The calibrator options; an unknown --method is an error naming it.
   Expected<quant::CalibOptions> calib_options() const;
-  // Sets the policy's depthwise and channel-loss switches.
+  // Sets the policy's depthwise, channel-loss and table-activation switches.
   void apply_to(quant::QuantPolicy& policy) const;
 };
 

@@ -28,6 +28,10 @@ Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions
     return invalid_argument("calibration: no finite value observed (" + std::to_string(stats.nonfinite_count()) +
                             " non-finite)");
   }
+  if (opts.activation && stats.has_sign_histogram()) {
+    const bool u8 = opts.unsigned_if_nonnegative && stats.min() >= 0.f;
+    return calib::activation_mse_threshold(stats, opts.activation, u8 ? 0 : -128, u8 ? 255 : 127);
+  }
   switch (opts.method) {
     case CalibMethod::kMinMax: return calib::minmax_threshold(stats);
     case CalibMethod::kPercentile: return calib::percentile_threshold(stats, opts.percentile);

@@ -7,6 +7,7 @@
 // widen the quantization step without representing any more data.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/status.h"
@@ -35,6 +36,14 @@ struct CalibOptions {
   // INT8 engine's oneDNN convs take u8 sources natively, without the s8 compensation pass). T is
   // the method's threshold as for s8. TensorRT caches state such tensors as s8 with T/127.
   bool unsigned_if_nonnegative = true;
+  // The value is read only by an activation the INT8 engine runs as a table over its codes
+  // (quant/split_activations.h). Then what matters is the error after the activation, not in the
+  // value itself: the threshold minimises E[(f(x) - f(fq_T(x)))^2] over the signed histogram
+  // (quant/calib/activation_mse.cpp), whatever `method` says. SiLU's input, say, may clip its
+  // negative tail hard (silu(-8) = -0.003) but not its positive one. `activation_name` names f
+  // (it keys caches); empty: a plain value.
+  std::function<float(float)> activation;
+  std::string activation_name;
 };
 
 // The absolute clipping threshold T, 0 <= T <= stats.abs_max(); T == 0 only when every observed

@@ -143,6 +143,23 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
   for (size_t v = 0; v < g.value_capacity(); ++v) {
     if (read_quantized[v]) quantized_roots.insert(groups.find(static_cast<ir::ValueId>(v)));
   }
+  // A yq Activation (quant/split_activations.h) whose output is quantized and whose input comes
+  // from a quantized compute node reads that input quantized too: the engine then runs it as a
+  // table over the input's codes. After a float conv it stays float (no new rounding there).
+  const std::set<ir::NodeId> quantized_compute(plan.compute_nodes.begin(), plan.compute_nodes.end());
+  std::map<ir::ValueId, std::pair<std::string, runtime::ref::Activation>> table_roots;
+  for (ir::NodeId id : g.live_nodes()) {
+    const ir::Node& n = g.node(id);
+    if (n.op_type != "Activation" || n.domain != "yq" || n.output(0) == ir::kNoValue) continue;
+    if (!policy.table_activations.count(n.attrs.get_string("activation", ""))) continue;
+    if (!quantized_roots.count(groups.find(n.output(0)))) continue;
+    const ir::Node* producer = g.producer_of(n.input(0));
+    if (producer == nullptr || !quantized_compute.count(producer->id)) continue;
+    auto act = runtime::ref::node_activation(n);
+    if (!act.ok()) return act.status().with_context("node '" + n.name + "'");
+    quantized_roots.insert(groups.find(n.input(0)));
+    table_roots[groups.find(n.input(0))] = {n.attrs.get_string("activation", ""), *act};
+  }
   for (ir::ValueId root : quantized_roots) {  // std::set: ascending root = ascending first member
     if (members[root].empty()) continue;
     std::optional<CalibMethod> method;
@@ -154,6 +171,8 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
       }
     }
     plan.group_methods.push_back(method);
+    auto table = table_roots.find(root);
+    plan.group_activations.push_back(table == table_roots.end() ? std::nullopt : std::make_optional(table->second));
     plan.groups.push_back(members[root]);
     plan.activations.insert(plan.activations.end(), members[root].begin(), members[root].end());
   }
@@ -164,7 +183,9 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
 }
 
 GroupQParamsCache::Key GroupQParamsCache::key(const std::vector<ir::ValueId>& group, const CalibOptions& opts) {
-  return {group, static_cast<int>(opts.method), opts.percentile, opts.symmetric, opts.unsigned_if_nonnegative};
+  // An activation-aware threshold does not depend on the method.
+  const int method = opts.activation ? -1 : static_cast<int>(opts.method);
+  return {group, method, opts.percentile, opts.symmetric, opts.unsigned_if_nonnegative, opts.activation_name};
 }
 
 const ir::QParams* GroupQParamsCache::find(const std::vector<ir::ValueId>& group, const CalibOptions& opts) const {
@@ -203,6 +224,11 @@ CalibOptions group_calib_options(const QuantPlan& plan, size_t i, const CalibOpt
   CalibOptions o = base;
   if (plan.asymmetric_u8) o.symmetric = false;
   if (i < plan.group_methods.size() && plan.group_methods[i]) o.method = *plan.group_methods[i];
+  if (i < plan.group_activations.size() && plan.group_activations[i]) {
+    const runtime::ref::Activation act = plan.group_activations[i]->second;
+    o.activation = [act](float x) { return act(x); };
+    o.activation_name = plan.group_activations[i]->first;
+  }
   return o;
 }
 

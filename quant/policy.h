@@ -19,6 +19,9 @@
 //  * a group gets QParams when some member is read quantized by a quantized compute node; so a
 //    compute node's output is quantized exactly when, after propagation, some consumer reads it
 //    quantized;
+//  * a yq Activation node (quant/split_activations.h) with an activation in table_activations,
+//    whose output is quantized, reads its input quantized when that input is written by a
+//    quantized compute node (its own group);
 //  * the head decode is every non-compute node from which no path reaches a compute op (it lies
 //    after the last compute op on all paths to the outputs). With keep_head_float its nodes tie
 //    nothing, so the values they read and write stay float (YOLOX's final Concat, score sigmoids).
@@ -42,8 +45,12 @@
 #include "ir/graph.h"
 #include "quant/calibrator.h"
 #include "quant/tensor_stats.h"
+#include "runtime/kernels/ref/activation.h"
 
 namespace yq::quant {
+
+// The activations worth a table: their oneDNN epilogues cost as much as the int8 conv.
+inline const std::set<std::string> kTableActivations = {"silu", "hardswish"};
 
 struct QuantPolicy {
   std::set<std::string> compute_ops = {"Conv", "FusedConv", "ConvTranspose"};
@@ -68,6 +75,15 @@ struct QuantPolicy {
   // Per-group calibrator: a group with a member named here is calibrated with that method instead
   // of the run's CalibOptions::method (quant/layer_calibrator.h fills it: least layer-output error).
   std::map<std::string, CalibMethod> calib_methods;
+  // FusedConv activations that split_activations() moves out of the conv into a yq Activation node
+  // over a quantized pre-activation, which the INT8 engine runs as a 256-entry table. Why: oneDNN
+  // 2.6's swish/hardswish epilogue costs as much as the int8 conv itself (bench_conv_epilogue:
+  // 64->64 1x1 at 52x52, int8 15.1 us plain, 35.0 us with swish, 19.7 us conv + table pass).
+  // The price is one more rounding, of the pre-activation: measured 0.4-0.7 mAP on coco128
+  // (YOLOX-Nano per-layer calibrators 0.11 -> 0.52 drop, YOLOv5n minmax -0.20 -> 0.49), for
+  // YOLOX-Nano INT8/FP32 0.78 -> 0.70 (depthwise float). So it is opt-in (--table-activations,
+  // kTableActivations); empty: every activation stays fused.
+  std::set<std::string> table_activations;
 };
 
 // A Conv whose weight [O, 1, kh, kw] with group > 1: one input channel per output group.
@@ -89,6 +105,9 @@ struct QuantPlan {
   bool asymmetric_u8 = false;
   // Per group (same order as `groups`): the calibrator QuantPolicy::calib_methods names for it.
   std::vector<std::optional<CalibMethod>> group_methods;
+  // Per group: the activation of the yq Activation node that reads it as a table input (then
+  // calibrated activation-aware, CalibOptions::activation), with its name; nullopt otherwise.
+  std::vector<std::optional<std::pair<std::string, runtime::ref::Activation>>> group_activations;
 };
 
 Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& policy);
@@ -105,7 +124,7 @@ class GroupQParamsCache {
   size_t size() const { return memo_.size(); }
 
  private:
-  using Key = std::tuple<std::vector<ir::ValueId>, int, double, bool, bool>;
+  using Key = std::tuple<std::vector<ir::ValueId>, int, double, bool, bool, std::string>;
   static Key key(const std::vector<ir::ValueId>& group, const CalibOptions& opts);
   std::map<Key, ir::QParams> memo_;
 };

@@ -12,6 +12,7 @@
 #include "base/progress.h"
 #include "ir/passes/unify_scales.h"
 #include "ir/subgraph.h"
+#include "quant/split_activations.h"
 #include "runtime/engine.h"
 
 namespace yq::quant {
@@ -179,6 +180,9 @@ Expected<ir::Graph> build_quantized_graph(const ir::Graph& float_graph, const Qu
   YQ_RETURN_IF_ERROR(apply_quantization(g, plan, stats, calib, cache));
   YQ_ASSIGN_OR_RETURN(int unified, ir::unify_scales(g));
   (void)unified;
+  // Split activations whose pre-activation stayed float run fused again, as in the final model.
+  YQ_ASSIGN_OR_RETURN(int refused, refuse_float_activations(g));
+  (void)refused;
   return g;
 }
 

@@ -116,7 +116,8 @@ struct SensitivityReport {
 };
 
 // Plans `policy` on a copy of `float_graph`, applies QParams from `stats` (which must cover the
-// activations of the plan; the stats of the full plan cover every sub-plan) and unifies scales.
+// activations of the plan; the stats of the full plan cover every sub-plan), unifies scales and
+// folds split activations left over float values back into their convs (refuse_float_activations).
 // `cache` (optional) memoizes group calibrations across calls with the same `stats`.
 Expected<ir::Graph> build_quantized_graph(const ir::Graph& float_graph, const QuantPolicy& policy,
                                           const std::map<ir::ValueId, TensorStats>& stats, const CalibOptions& calib,

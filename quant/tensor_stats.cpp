@@ -51,6 +51,7 @@ TensorStats::TensorStats(int num_bins)
   YQ_CHECK(num_bins >= 2 && num_bins % 2 == 0 && num_bins <= kMaxBins)
       << "TensorStats: num_bins must be even in [2, 2^24], got " << num_bins;
   hist_.assign(static_cast<size_t>(num_bins), 0);
+  neg_hist_.assign(static_cast<size_t>(num_bins), 0);
 }
 
 float TensorStats::abs_max() const {
@@ -69,11 +70,13 @@ void TensorStats::rebin_to(int new_log2) {
   if (shift == 0) return;
   // Bin j at width 2^k holds |x| in [j 2^k, (j+1) 2^k); at width 2^(k+s) that interval lies
   // inside bin j >> s (the intervals nest because widths are powers of two).
-  std::vector<int64_t> out(hist_.size(), 0);
-  for (size_t j = 0; j < hist_.size(); ++j) {
-    if (hist_[j] != 0) out[shift >= 63 ? 0 : (j >> shift)] += hist_[j];
+  for (std::vector<int64_t>* h : {&hist_, &neg_hist_}) {
+    std::vector<int64_t> out(h->size(), 0);
+    for (size_t j = 0; j < h->size(); ++j) {
+      if ((*h)[j] != 0) out[shift >= 63 ? 0 : (j >> shift)] += (*h)[j];
+    }
+    *h = std::move(out);
   }
-  hist_ = std::move(out);
   width_log2_ = new_log2;
 }
 
@@ -112,7 +115,9 @@ void TensorStats::observe(std::span<const float> values) {
   }
   for (float v : values) {
     if (!std::isfinite(v)) continue;
-    ++hist_[static_cast<size_t>(bin_of(std::fabs(v), width_log2_))];
+    const auto b = static_cast<size_t>(bin_of(std::fabs(v), width_log2_));
+    ++hist_[b];
+    if (v < 0.f) ++neg_hist_[b];
   }
 }
 
@@ -188,7 +193,11 @@ Status TensorStats::merge(const TensorStats& other) {
     }
     theirs.rebin_to(width_log2_);
   }
-  for (size_t j = 0; j < hist_.size(); ++j) hist_[j] += theirs.hist_[j];
+  for (size_t j = 0; j < hist_.size(); ++j) {
+    hist_[j] += theirs.hist_[j];
+    neg_hist_[j] += theirs.neg_hist_[j];
+  }
+  sign_known_ = sign_known_ && other.sign_known_;
   count_ += other.count_;
   nonfinite_ += other.nonfinite_;
   min_ = std::min(min_, other.min_);
@@ -206,6 +215,7 @@ std::string TensorStats::to_json() const {
   j["max"] = count_ > 0 ? nlohmann::ordered_json(json_float(max_)) : nlohmann::ordered_json(nullptr);
   j["bin_width_log2"] = has_width_ ? nlohmann::ordered_json(width_log2_) : nlohmann::ordered_json(nullptr);
   j["hist"] = hist_;
+  if (sign_known_) j["neg_hist"] = neg_hist_;
   if (!channel_abs_max_.empty()) {
     nlohmann::ordered_json ch = nlohmann::ordered_json::array();
     for (float m : channel_abs_max_) ch.push_back(json_float(m));
@@ -307,6 +317,18 @@ Expected<TensorStats> TensorStats::from_json(const std::string& text) {
     }
   } else if (s.has_width_) {
     return field_error("bin_width_log2", "null (no non-zero value observed)", j.at("bin_width_log2"));
+  }
+  if (j.contains("neg_hist")) {
+    const auto& nh = j.at("neg_hist");
+    if (!nh.is_array() || nh.size() != h.size()) return field_error("neg_hist", "an array like hist", nh);
+    for (size_t b = 0; b < nh.size(); ++b) {
+      if (!nh[b].is_number_integer() || nh[b].get<int64_t>() < 0 || nh[b].get<int64_t>() > s.hist_[b]) {
+        return field_error("neg_hist[" + std::to_string(b) + "]", "an integer in [0, hist[b]]", nh[b]);
+      }
+      s.neg_hist_[b] = nh[b].get<int64_t>();
+    }
+  } else {
+    s.sign_known_ = s.count_ == 0 || s.min_ >= 0.f;  // an older file: all-positive data needs no split
   }
   if (j.contains("channel_abs_max")) {
     const auto& ch = j.at("channel_abs_max");

@@ -68,6 +68,13 @@ class TensorStats {
   const std::vector<float>& channel_abs_max() const { return channel_abs_max_; }
   // Histogram of |x| over [0, hist_max()) with num_bins equal bins (TensorRT-style, symmetric).
   const std::vector<int64_t>& abs_histogram() const { return hist_; }
+  // The part of abs_histogram() that came from negative values (same bins; neg[b] <= abs[b]).
+  // What a calibrator that cares about the sign reads (quant/calib/activation_mse.cpp: SiLU's
+  // input may be clipped far more on the negative side than on the positive one).
+  const std::vector<int64_t>& negative_histogram() const { return neg_hist_; }
+  // False for statistics read from a file written before the negative histogram existed
+  // (and not all non-negative): the sign split of the histogram is unknown.
+  bool has_sign_histogram() const { return sign_known_; }
   // False until a non-zero finite value has been seen.
   bool has_bin_width() const { return has_width_; }
   // log2 of the bin width (meaningful only if has_bin_width()).
@@ -78,7 +85,8 @@ class TensorStats {
   float hist_max() const;
 
   // {"version":1,"num_bins":..,"count":..,"nonfinite":..,"min":..,"max":..,
-  //  "bin_width_log2":k|null,"hist":[...]}; min/max are null while count == 0;
+  //  "bin_width_log2":k|null,"hist":[...],"neg_hist":[...]}; min/max are null while count == 0;
+  //  "neg_hist" is optional on reading (older files; see has_sign_histogram());
   //  "channel_abs_max":[...] only when channels are tracked (optional on reading).
   std::string to_json() const;
   // Validates everything (version, sizes, sum(hist) == count, min <= max, the last non-empty bin
@@ -99,6 +107,8 @@ class TensorStats {
   bool has_width_ = false;
   int width_log2_ = 0;
   std::vector<int64_t> hist_;
+  std::vector<int64_t> neg_hist_;
+  bool sign_known_ = true;
   std::vector<float> channel_abs_max_;
   bool channels_untracked_ = false;  // set once channel layouts disagreed: never track again
 };

@@ -15,6 +15,7 @@
 #include "runtime/kernels/fp32/onednn_kernel.h"
 #include "runtime/kernels/fp32/plain_kernels.h"
 #include "runtime/kernels/int8/int8_kernels.h"
+#include "runtime/kernels/ref/activation.h"
 #include "runtime/kernels/ref/ref_kernels.h"
 #include "runtime/memory_planner.h"
 
@@ -49,7 +50,7 @@ struct Group {
   size_t offset = 0;
 };
 
-enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather };
+enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kByteTable };
 
 // One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
 // elements of `es` bytes (fp32::copy_strided).
@@ -99,6 +100,7 @@ struct Step {
   std::vector<CopyBox> boxes;  // kCopy
   int8::ChannelGather gather;  // kChannelGather, over `pixels` nhwc pixels
   int64_t pixels = 0;
+  int8::ByteTable table;  // kByteTable, over `pixels` codes
 };
 
 struct OutputPlan {
@@ -273,6 +275,7 @@ struct Engine::Impl {
   bool try_int8_data_movement(const ir::Node& n);
   bool try_int8_concat_copy(const ir::Node& n);
   bool try_int8_channel_gather(const ir::Node& n);
+  bool try_int8_byte_table(const ir::Node& n);
   // Appends the step of a planned oneDNN kernel: reads its inputs in the layouts (and, for int8,
   // scales) it asked for, places a residual in dst (in place over R when R dies here and already
   // has dst's layout, else a copy rescaled by pre_scale; -1: no rescale), allocates its outputs.
@@ -583,7 +586,8 @@ void Engine::Impl::bind() {
         st.mems.push_back(dst);
         st.pre_c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
       }
-    } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy || st.kind == StepKind::kChannelGather) {
+    } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy || st.kind == StepKind::kChannelGather ||
+               st.kind == StepKind::kByteTable) {
       // nothing to bind: execute_step reads the slot pointers
     } else {
       st.ref_in_t.reserve(st.ref_in.size());
@@ -645,6 +649,9 @@ Status Engine::Impl::execute_step(Step& st) {
       return ok_status();
     case StepKind::kChannelGather:
       int8::run_channel_gather(st.gather, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
+      return ok_status();
+    case StepKind::kByteTable:
+      int8::run_byte_table(st.table, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
       return ok_status();
     case StepKind::kFakeQuant: {
       // Per-tensor params round every element alike, so a blocked layout (padding included) is
@@ -1019,8 +1026,41 @@ bool Engine::Impl::try_int8_channel_gather(const ir::Node& n) {
   return true;
 }
 
+// A yq Activation from one int8 value to another (quant/split_activations.h): a 256-entry table
+// over the input's codes, in the input's own layout (elementwise, so any layout without padding
+// will do). Per-tensor params only: a per-channel scale would need a table per channel.
+bool Engine::Impl::try_int8_byte_table(const ir::Node& n) {
+  if (n.inputs().size() != 1 || n.outputs().size() != 1) return false;
+  const ir::ValueId x = n.input(0), y = n.output(0);
+  if (!is_int8(x) || !is_int8(y)) return false;
+  const ir::QParams& qx = *graph.value(x).qparams;
+  const ir::QParams& qy = *graph.value(y).qparams;
+  if (qx.per_channel() || qy.per_channel()) return false;
+  auto act = runtime::ref::node_activation(n);
+  if (!act.ok()) return false;
+  const int in = native_slot(x);
+  const memory::desc src = slots[in].desc;
+  const int64_t numel = shape_numel(graph.value(x).shape);
+  if (static_cast<int64_t>(src.get_size()) != numel) return false;  // padded (blocked) layouts
+  Step st;
+  st.kind = StepKind::kByteTable;
+  st.node = &n;
+  const int out = add_slot(y, int8::with_data_type(src, int8_dt(y)), add_group(), vscale[y]);
+  native[y] = out;
+  st.reads = {in};
+  st.writes = {out};
+  const runtime::ref::Activation f = *act;
+  st.table = int8::make_byte_table(qx, qy, [f](float v) { return f(v); });
+  st.pixels = numel;
+  ++stats.int8_kernels;
+  st.info = add_info(n.name, n.op_type, "int8:table:" + n.attrs.get_string("activation", ""));
+  steps.push_back(std::move(st));
+  return true;
+}
+
 Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
   if (!n.domain.empty() && n.domain != "yq") return false;
+  if (n.op_type == "Activation") return try_int8_byte_table(n);
   if (n.op_type == "Conv" || n.op_type == "FusedConv") return try_int8_conv(n, pos);
   const bool pool = n.op_type == "MaxPool", resize = n.op_type == "Resize", concat = n.op_type == "Concat";
   if (n.op_type == "Gather" && try_int8_channel_gather(n)) return true;

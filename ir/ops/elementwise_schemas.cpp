@@ -122,6 +122,7 @@ void add_elementwise_schemas(SchemaMap& m) {
   for (const char* op : {"Sigmoid", "Sqrt", "Tanh", "Exp", "Floor", "HardSigmoid", "HardSwish", "LeakyRelu"}) {
     add_schema(m, op, 1, 1, 1, 1, infer_unary_f32);
   }
+  add_schema(m, "Activation", 1, 1, 1, 1, infer_unary_f32);  // yq Activation (ir/fused_ops.md)
   for (const char* op : {"Relu", "Neg"}) add_schema(m, op, 1, 1, 1, 1, infer_unary_numeric);
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) add_schema(m, op, 2, 2, 1, 1, infer_arith);
   add_schema(m, "Pow", 2, 2, 1, 1, infer_pow);

@@ -58,9 +58,23 @@ std::optional<std::pair<float, float>> clip_bounds(const Graph& g, const Node& n
   return std::make_pair(lo, hi);
 }
 
+// A Sigmoid / HardSigmoid whose output some Mul multiplies by its own input: a SiLU or HardSwish
+// gate, which match_gated() fuses together with the Mul.
+bool is_gate_of_mul(const Graph& g, const Node& n) {
+  if (n.op_type != "Sigmoid" && n.op_type != "HardSigmoid") return false;
+  for (NodeId c : g.value(n.output(0)).consumers()) {
+    const Node& mul = g.node(c);
+    if (mul.op_type == "Mul" && mul.inputs().size() == 2 &&
+        (mul.input(0) == n.input(0) || mul.input(1) == n.input(0))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<ActMatch> match_unary(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
-  if (!n.domain.empty() || n.outputs().size() != 1) return std::nullopt;
+  if ((!n.domain.empty() && !is_activation_node(n)) || n.outputs().size() != 1) return std::nullopt;
   ActMatch m;
   const std::string& op = n.op_type;
   if (op == "Relu") {
@@ -80,6 +94,11 @@ std::optional<ActMatch> match_unary(const Graph& g, NodeId id) {
     m.activation = "hardswish";
     m.alpha = static_cast<float>(kHardSwishAlpha);
     m.beta = static_cast<float>(kHardSwishBeta);
+  } else if (op == kActivationOpType && n.domain == kYqDomain) {
+    m.activation = n.attrs.get_string("activation", "");
+    m.alpha = n.attrs.get_float("activation_alpha", 0.0f);
+    m.beta = n.attrs.get_float("activation_beta", 0.0f);
+    if (m.activation.empty()) return std::nullopt;
   } else if (op == "Clip") {
     auto b = clip_bounds(g, n);
     if (!b) return std::nullopt;
@@ -90,10 +109,14 @@ std::optional<ActMatch> match_unary(const Graph& g, NodeId id) {
     return std::nullopt;
   }
   const ValueId x = n.input(0);
+  m.act_nodes = {id};
+  if (has_qparams(g, x)) {  // a quantized input stays a value: a standalone Activation reads it
+    if (is_activation_node(n) || is_gate_of_mul(g, n)) return std::nullopt;  // the Mul's match takes the gate
+    return m;
+  }
   const Node* conv = fusable_producer(g, x);
   if (conv == nullptr || !only_consumer_is(g, x, id)) return std::nullopt;
   m.conv = conv->id;
-  m.act_nodes = {id};
   return m;
 }
 
@@ -118,14 +141,16 @@ std::optional<ActMatch> match_gated(const Graph& g, NodeId id) {
       continue;
     }
     if (!only_consumer_is(g, s, id)) continue;
+    m.act_nodes = {id, gate->id};
+    // A quantized x cannot disappear into the conv (its rounding would be lost): the pair becomes
+    // a standalone Activation reading it, whoever else reads x.
+    if (has_qparams(g, x)) return m;
     const Node* conv = fusable_producer(g, x);
-    // x disappears into the FusedConv: a fake-quantized x would be lost.
-    if (conv == nullptr || has_qparams(g, x)) continue;
+    if (conv == nullptr) continue;
     // x is read by exactly the gate and the Mul, once each.
     const auto& xc = g.value(x).consumers();
     if (xc.size() != 2 || !((xc[0] == gate->id && xc[1] == id) || (xc[0] == id && xc[1] == gate->id))) continue;
     m.conv = conv->id;
-    m.act_nodes = {id, gate->id};
     return m;
   }
   return std::nullopt;
@@ -144,6 +169,18 @@ Expected<bool> FuseConvAct::apply(Graph& g, NodeId n) {
   const auto m = find_match(g, n);
   if (!m) return false;
   const ValueId y = g.node(n).output(0);
+  if (m->conv == kNoNode) {
+    const ValueId x = g.node(m->act_nodes.back()).input(0);  // the gate's (or the unary op's) input
+    const std::string name = g.node(n).name;
+    for (NodeId d : m->act_nodes) g.remove_node(d);
+    Attributes at;
+    at.set("activation", m->activation);
+    at.set("activation_alpha", m->alpha);
+    at.set("activation_beta", m->beta);
+    const NodeId a = g.add_node(kActivationOpType, name, {x}, {y}, at);
+    g.node(a).domain = kYqDomain;
+    return true;
+  }
   make_fused_conv(g, m->conv);
   Node& conv = g.node(m->conv);
   conv.attrs.set("activation", m->activation);

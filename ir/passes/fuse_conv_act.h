@@ -10,7 +10,11 @@
 // and on the two decomposed forms exporters emit, matched at the Mul:
 //   Mul(x, Sigmoid(x)) -> "silu";  Mul(x, HardSigmoid(x)) with alpha=1/6, beta=0.5 -> "hardswish"
 // (either Mul input order), when x is read by exactly the gate and the Mul, and the gate's output
-// only by the Mul. The fused node keeps the conv's id and name and writes the activation's output
+// only by the Mul; and on a yq Activation node (its own attributes).
+// When x carries qparams (a QDQ model quantizing the pre-activation, as yoloq's own exports do:
+// quant/split_activations.h) x must stay a value, so the activation (unary or gated, whatever
+// produces x) becomes one yq Activation node reading x instead; an Activation on such an x is left alone.
+// The INT8 engine runs that node as a table over x's codes. The fused node keeps the conv's id and name and writes the activation's output
 // Value, so downstream names stay; the activation nodes are removed.
 #pragma once
 

@@ -38,6 +38,7 @@ std::optional<std::vector<int64_t>> constant_ints(const Graph& g, ValueId v) {
 bool is_onnx_conv(const Node& n) { return n.op_type == "Conv" && n.domain.empty(); }
 
 bool is_fused_conv(const Node& n) { return n.op_type == kFusedConvOpType && (n.domain == kYqDomain || n.domain.empty()); }
+bool is_activation_node(const Node& n) { return n.op_type == kActivationOpType && n.domain == kYqDomain; }
 
 bool has_residual(const Node& n) { return n.input(kFusedConvResidualInput) != kNoValue; }
 

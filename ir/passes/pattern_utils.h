@@ -14,6 +14,7 @@ namespace yq::ir {
 
 // The fused convolution that passes create (ir/fused_ops.md): inputs X, W, B?, R?.
 inline constexpr const char* kFusedConvOpType = "FusedConv";
+inline constexpr const char* kActivationOpType = "Activation";
 inline constexpr const char* kYqDomain = "yq";
 inline constexpr size_t kFusedConvResidualInput = 3;
 
@@ -40,6 +41,8 @@ std::optional<std::vector<int64_t>> constant_ints(const Graph& g, ValueId v);
 bool is_onnx_conv(const Node& n);
 // A yq FusedConv.
 bool is_fused_conv(const Node& n);
+// A yq Activation node (ir/fused_ops.md): one activation on its own, between quantized values.
+bool is_activation_node(const Node& n);
 // A FusedConv with neither an activation nor a residual: it still behaves like a plain Conv with
 // bias, so an activation or residual may still be folded after it.
 bool is_plain_fused_conv(const Node& n);

@@ -11,7 +11,9 @@
 // The Conv keeps the FusedConv's id, name and Conv attributes; the last node of the chain writes
 // the FusedConv's output Value (name, shape and QParams stay where they were); intermediate values
 // are new and carry no QParams, so SiLU's Sigmoid and Mul are never quantized apart.
-// Always matches a FusedConv; an unknown activation string is kInvalidModel naming the node.
+// A yq Activation node becomes the same chain of ops, reading its input and writing its output
+// Value (so both keep their QParams: the pre-activation stays quantized in the export).
+// Always matches a FusedConv or Activation; an unknown activation string is kInvalidModel naming the node.
 #pragma once
 
 #include "ir/passes/pass.h"

@@ -4,6 +4,8 @@
 // returns T in [0, stats.abs_max()].
 #pragma once
 
+#include <functional>
+
 #include "base/status.h"
 #include "quant/tensor_stats.h"
 
@@ -13,5 +15,7 @@ float minmax_threshold(const TensorStats& stats);
 Expected<float> percentile_threshold(const TensorStats& stats, double percentile);
 Expected<float> entropy_threshold(const TensorStats& stats);
 float mse_threshold(const TensorStats& stats);
+// Codes [qmin, qmax] with scale T / qmax; `f` the activation that reads the value.
+float activation_mse_threshold(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax);
 
 }  // namespace yq::quant::calib

@@ -77,6 +77,22 @@ assert set(b["calibrators"]["depthwise_int8"]) == {"entropy", "percentile", "mse
   else
     echo "FAIL budget-starts-from-depthwise-int8"; tail -3 "$tmp/err"; fails=$((fails + 1))
   fi
+  # --table-activations: YOLOX-Nano's SiLUs after INT8 convs run as byte tables, and the QDQ file
+  # loads back with them (the importer turns Q/DQ -> Sigmoid, Mul into one Activation node).
+  if "$yoloq" quantize "$model" --calib "$data/coco128/images/train2017" --calib-images 2 --method minmax \
+       --table-activations --out "$tmp/q/t.onnx" --json >"$tmp/j" 2>"$tmp/err" &&
+     "$yoloq" info "$tmp/q/t.onnx" --compiled --json >"$tmp/ji" 2>>"$tmp/err" &&
+     /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["table_activations"] > 0, d["table_activations"]
+info = open(sys.argv[2]).read()
+assert info.count("int8:table:silu") == d["table_activations"], (info.count("int8:table:silu"), d["table_activations"])
+' "$tmp/j" "$tmp/ji"; then
+    echo "ok   table-activations-round-trip"; pass=$((pass + 1))
+  else
+    echo "FAIL table-activations-round-trip"; tail -3 "$tmp/err"; fails=$((fails + 1))
+  fi
 else
   echo "SKIPPED real-model CLI checks: $model not found (set YOLOQ_DATA)"
 fi

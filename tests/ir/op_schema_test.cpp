@@ -68,7 +68,8 @@ TEST(OpSchema, EverySupportedOpHasAShapeFunction) {
                         "ReduceMean",
                         "Floor",
                         "Neg",
-                        "FusedConv"};
+                        "FusedConv",
+                        "Activation"};
   for (const char* op : kOps) {
     const OpSchema* s = find_op_schema(op);
     ASSERT_NE(s, nullptr) << op;

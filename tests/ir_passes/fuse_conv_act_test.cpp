@@ -200,5 +200,67 @@ TEST(FuseConvAct, SiluDeclinesWhenTheConvOutputHasAThirdReader) {
   EXPECT_FALSE(*run_pass_once(b.g, pass));
 }
 
+
+// A quantized pre-activation (a QDQ model with Q/DQ between the conv and its SiLU, as yoloq's
+// table-activation exports are) must stay a value: Sigmoid + Mul become one yq Activation that
+// reads it, and the conv keeps no activation.
+TEST(FuseConvAct, SiluOnAQuantizedConvOutputBecomesAnActivationNode) {
+  GraphBuilder b(32);
+  const ValueId x = b.input("x", {1, 3, 5, 5});
+  const ValueId c = b.conv(x, 4, 3, 1, 1);
+  const NodeId conv = b.last;
+  const ValueId y = b.binary("Mul", c, b.unary("Sigmoid", c));
+  b.output(y);
+  b.g.value(c).qparams = *QParams::per_tensor(0.05f, 0);
+  FuseConvAct pass;
+  EXPECT_EQ(*run_pass_once(b.g, pass), 1);
+  ASSERT_TRUE(b.g.verify().ok()) << b.g.verify().message();
+  EXPECT_EQ(b.g.node(conv).op_type, "Conv");
+  ASSERT_NE(b.g.producer_of(y), nullptr);
+  const Node& act = *b.g.producer_of(y);
+  EXPECT_EQ(act.op_type, "Activation");
+  EXPECT_EQ(act.domain, "yq");
+  EXPECT_EQ(act.attrs.get_string("activation", ""), "silu");
+  EXPECT_EQ(act.input(0), c);
+  EXPECT_EQ(count_ops(b.g, "Sigmoid") + count_ops(b.g, "Mul"), 0);
+}
+
+TEST(FuseConvAct, AnActivationNodeOnAFloatConvOutputFoldsIntoTheConv) {
+  GraphBuilder b(33);
+  const ValueId x = b.input("x", {1, 3, 5, 5});
+  const ValueId c = b.conv(x, 4, 3, 1, 1);
+  const NodeId conv = b.last;
+  Attributes a;
+  a.set("activation", std::string("hardswish"));
+  a.set("activation_alpha", 1.0f / 6.0f);
+  a.set("activation_beta", 0.5f);
+  const ValueId y = b.unary("Activation", c, a);
+  b.g.node(b.last).domain = "yq";
+  b.output(y);
+  Graph before = b.g;
+  FuseConvAct pass;
+  EXPECT_EQ(*run_pass_once(b.g, pass), 1);
+  ASSERT_TRUE(b.g.verify().ok());
+  EXPECT_EQ(b.g.live_node_count(), 1u);
+  EXPECT_EQ(b.g.node(conv).attrs.get_string("activation", ""), "hardswish");
+  EXPECT_EQ(b.g.node(conv).output(0), y);
+  YQ_REQUIRE_REF_KERNELS();
+  testing::expect_same_outputs(before, b.g, 1e-6);
+}
+
+TEST(FuseConvAct, AnActivationNodeOnAQuantizedValueStays) {
+  GraphBuilder b(34);
+  const ValueId x = b.input("x", {1, 3, 5, 5});
+  const ValueId c = b.conv(x, 4, 3, 1, 1);
+  Attributes a;
+  a.set("activation", std::string("silu"));
+  b.output(b.unary("Activation", c, a));
+  b.g.node(b.last).domain = "yq";
+  b.g.value(c).qparams = *QParams::per_tensor(0.05f, 0);
+  FuseConvAct pass;
+  EXPECT_EQ(*run_pass_once(b.g, pass), 0);
+  EXPECT_EQ(count_ops(b.g, "Activation"), 1);
+}
+
 }  // namespace
 }  // namespace yq::ir

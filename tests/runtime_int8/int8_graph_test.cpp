@@ -376,7 +376,8 @@ TEST(AbsorbQdq, TwoQuantizersOfOneTensorNameBothNodes) {
 }
 
 TEST(AbsorbQdq, FusionDeclinesOverQuantizedValues) {
-  // conv -> y (qparams) -> Relu: fusing would drop the rounding of y.
+  // conv -> y (qparams) -> Relu: fusing into the conv would drop the rounding of y, so the Relu
+  // becomes a standalone yq Activation reading y (the int8 engine's byte table).
   ir::Graph g;
   ir::ValueId x = add_input(g, "x", {1, 2, 4, 4});
   ir::ValueId w = add_const(g, "w", random_tensor({2, 2, 1, 1}, 1));
@@ -390,8 +391,13 @@ TEST(AbsorbQdq, FusionDeclinesOverQuantizedValues) {
   g.value(y).qparams = sym(0.01f);
   auto rep = ir::optimize_graph(g);
   ASSERT_TRUE(rep.ok()) << rep.status().message();
-  EXPECT_EQ(count_op(g, "Relu"), 1);
-  EXPECT_EQ(rep->applied("fuse_conv_act"), 0);
+  EXPECT_EQ(count_op(g, "FusedConv") + count_op(g, "Conv"), 1);
+  for (ir::NodeId id : g.live_nodes()) {
+    if (g.node(id).op_type == "FusedConv") EXPECT_EQ(g.node(id).attrs.get_string("activation", ""), "");
+  }
+  EXPECT_EQ(count_op(g, "Relu"), 0);
+  ASSERT_EQ(count_op(g, "Activation"), 1);
+  EXPECT_EQ(g.producer_of(r)->input(0), y);
 }
 
 }  // namespace

@@ -15,42 +15,6 @@ namespace {
 using dnnl::algorithm;
 using dnnl::memory;
 
-bool near(float a, float b) { return std::fabs(a - b) <= 1e-6f * std::max(1.f, std::fabs(b)); }
-
-// Appends the eltwise post-ops for a FusedConv activation; false when oneDNN 2.6 cannot express it.
-bool append_activation(const ir::Node& n, dnnl::post_ops& po) {
-  const std::string act = n.attrs.get_string("activation", "");
-  if (act.empty()) return true;
-  if (act == "relu") {
-    po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
-  } else if (act == "leaky_relu") {
-    po.append_eltwise(1.f, algorithm::eltwise_relu, n.attrs.get_float("activation_alpha", 0.01f), 0.f);
-  } else if (act == "sigmoid") {
-    po.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f);
-  } else if (act == "silu") {
-    po.append_eltwise(1.f, algorithm::eltwise_swish, 1.f, 0.f);
-  } else if (act == "tanh") {
-    po.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f);
-  } else if (act == "clip") {
-    po.append_eltwise(1.f, algorithm::eltwise_clip, n.attrs.get_float("activation_alpha", -INFINITY),
-                      n.attrs.get_float("activation_beta", INFINITY));
-  } else if (act == "hardsigmoid") {
-    // max(0, min(1, a*x + b)) = clip(linear(x), 0, 1); 2.6 has no hardsigmoid algorithm.
-    po.append_eltwise(1.f, algorithm::eltwise_linear, n.attrs.get_float("activation_alpha", 0.2f),
-                      n.attrs.get_float("activation_beta", 0.5f));
-    po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);
-  } else if (act == "hardswish") {
-    // oneDNN 2.6 hardswish is fixed at x*relu6(x+3)/6, i.e. alpha 1/6, beta 1/2 only.
-    if (!near(n.attrs.get_float("activation_alpha", 1.f / 6), 1.f / 6) ||
-        !near(n.attrs.get_float("activation_beta", 0.5f), 0.5f))
-      return false;
-    po.append_eltwise(1.f, algorithm::eltwise_hardswish, 0.f, 0.f);
-  } else {
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Expected<std::optional<ConvGeometry>> conv_geometry(const ir::Graph& g, const ir::Node& n) {

@@ -22,7 +22,42 @@ bool constant_scalar(const ir::Graph& g, const ir::Node& n, size_t i, float* out
   return true;
 }
 
+bool near(float a, float b) { return std::fabs(a - b) <= 1e-6f * std::max(1.f, std::fabs(b)); }
+
 }  // namespace
+
+bool append_activation(const ir::Node& n, dnnl::post_ops& po, float scale) {
+  const std::string act = n.attrs.get_string("activation", "");
+  if (act.empty()) return true;
+  if (act == "relu") {
+    po.append_eltwise(scale, algorithm::eltwise_relu, 0.f, 0.f);
+  } else if (act == "leaky_relu") {
+    po.append_eltwise(scale, algorithm::eltwise_relu, n.attrs.get_float("activation_alpha", 0.01f), 0.f);
+  } else if (act == "sigmoid") {
+    po.append_eltwise(scale, algorithm::eltwise_logistic, 0.f, 0.f);
+  } else if (act == "silu") {
+    po.append_eltwise(scale, algorithm::eltwise_swish, 1.f, 0.f);
+  } else if (act == "tanh") {
+    po.append_eltwise(scale, algorithm::eltwise_tanh, 0.f, 0.f);
+  } else if (act == "clip") {
+    po.append_eltwise(scale, algorithm::eltwise_clip, n.attrs.get_float("activation_alpha", -INFINITY),
+                      n.attrs.get_float("activation_beta", INFINITY));
+  } else if (act == "hardsigmoid") {
+    // max(0, min(1, a*x + b)) = clip(linear(x), 0, 1); 2.6 has no hardsigmoid algorithm.
+    po.append_eltwise(1.f, algorithm::eltwise_linear, n.attrs.get_float("activation_alpha", 0.2f),
+                      n.attrs.get_float("activation_beta", 0.5f));
+    po.append_eltwise(scale, algorithm::eltwise_clip, 0.f, 1.f);
+  } else if (act == "hardswish") {
+    // oneDNN 2.6 hardswish is fixed at x*relu6(x+3)/6, i.e. alpha 1/6, beta 1/2 only.
+    if (!near(n.attrs.get_float("activation_alpha", 1.f / 6), 1.f / 6) ||
+        !near(n.attrs.get_float("activation_beta", 0.5f), 0.5f))
+      return false;
+    po.append_eltwise(scale, algorithm::eltwise_hardswish, 0.f, 0.f);
+  } else {
+    return false;
+  }
+  return true;
+}
 
 Expected<std::unique_ptr<DnnlKernel>> make_unary(const ir::Graph& g, const ir::Node& n,
                                                  std::span<const memory::desc> in, const dnnl::engine& eng) {
@@ -31,8 +66,21 @@ Expected<std::unique_ptr<DnnlKernel>> make_unary(const ir::Graph& g, const ir::N
   algorithm alg;
   float alpha = 0.f, beta = 0.f;
   bool hardsigmoid = false;
+  dnnl::post_ops activation_ops;  // yq Activation: an identity eltwise followed by these
   const std::string& op = n.op_type;
-  if (op == "Relu") {
+  if (op == "Activation") {
+    // One eltwise algorithm when the activation is one (the common case: jit kernels); an
+    // identity eltwise with the post-op chain otherwise (hardsigmoid: linear then clip).
+    if (!append_activation(n, activation_ops)) return decline();
+    if (activation_ops.len() == 1) {
+      float scale = 1.f;
+      activation_ops.get_params_eltwise(0, scale, alg, alpha, beta);
+      activation_ops = dnnl::post_ops();
+    } else {
+      alg = algorithm::eltwise_linear;
+      alpha = 1.f;
+    }
+  } else if (op == "Relu") {
     alg = algorithm::eltwise_relu;
   } else if (op == "LeakyRelu") {
     alg = algorithm::eltwise_relu;
@@ -67,6 +115,7 @@ Expected<std::unique_ptr<DnnlKernel>> make_unary(const ir::Graph& g, const ir::N
     return decline();
   }
   dnnl::primitive_attr attr = base_attr();
+  if (activation_ops.len() > 0) attr.set_post_ops(activation_ops);
   if (hardsigmoid) {
     dnnl::post_ops po;
     po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);

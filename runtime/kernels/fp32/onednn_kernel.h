@@ -98,6 +98,13 @@ std::unique_ptr<DnnlKernel> make_concat_kernel(const ir::Node& n, int axis, std:
                                                const std::vector<int>& used, bool allow_ref, const char* label,
                                                const dnnl::engine& eng);
 
+// Appends the eltwise post-ops computing a FusedConv / yq Activation node's `activation`
+// (ir/fused_ops.md); false when oneDNN 2.6 cannot express it. `scale` multiplies the activation's
+// result (the last eltwise post-op's own scale), which lets the 1/s_y of an int8 dst ride on it:
+// oneDNN 2.6's jit int8 conv computes a chain linear -> clip -> linear (hardsigmoid then 1/s_y)
+// wrongly (tests/runtime_int8 caught it).
+bool append_activation(const ir::Node& n, dnnl::post_ops& po, float scale = 1.f);
+
 // What a factory returns to decline a node.
 inline Expected<std::unique_ptr<DnnlKernel>> decline() { return std::unique_ptr<DnnlKernel>(); }
 

@@ -28,6 +28,7 @@ DnnlFactory find_onednn_factory(const std::string& op_type) {
       {"HardSwish", &make_unary},
       {"HardSigmoid", &make_unary},
       {"Clip", &make_unary},
+      {"Activation", &make_unary},
       {"Resize", &make_resize},
   };
   auto it = kTable.find(op_type);

@@ -11,44 +11,6 @@ namespace {
 using dnnl::algorithm;
 using dnnl::memory;
 
-bool near(float a, float b) { return std::fabs(a - b) <= 1e-6f * std::max(1.f, std::fabs(b)); }
-
-// The FusedConv activation as eltwise post-ops; the same mapping as the fp32 conv
-// (runtime/kernels/fp32/onednn_conv.cpp), which keeps its copy private.
-// `scale` multiplies the activation's result (the eltwise post-op's own scale), which lets the
-// 1/s_y of an int8 dst ride on the last eltwise: oneDNN 2.6's jit int8 conv computes a chain
-// linear -> clip -> linear (hardsigmoid then 1/s_y) wrongly (tests/runtime_int8 caught it).
-bool append_activation(const ir::Node& n, dnnl::post_ops& po, float scale) {
-  const std::string act = n.attrs.get_string("activation", "");
-  if (act.empty()) return true;
-  if (act == "relu") {
-    po.append_eltwise(scale, algorithm::eltwise_relu, 0.f, 0.f);
-  } else if (act == "leaky_relu") {
-    po.append_eltwise(scale, algorithm::eltwise_relu, n.attrs.get_float("activation_alpha", 0.01f), 0.f);
-  } else if (act == "sigmoid") {
-    po.append_eltwise(scale, algorithm::eltwise_logistic, 0.f, 0.f);
-  } else if (act == "silu") {
-    po.append_eltwise(scale, algorithm::eltwise_swish, 1.f, 0.f);
-  } else if (act == "tanh") {
-    po.append_eltwise(scale, algorithm::eltwise_tanh, 0.f, 0.f);
-  } else if (act == "clip") {
-    po.append_eltwise(scale, algorithm::eltwise_clip, n.attrs.get_float("activation_alpha", -INFINITY),
-                      n.attrs.get_float("activation_beta", INFINITY));
-  } else if (act == "hardsigmoid") {
-    po.append_eltwise(1.f, algorithm::eltwise_linear, n.attrs.get_float("activation_alpha", 0.2f),
-                      n.attrs.get_float("activation_beta", 0.5f));
-    po.append_eltwise(scale, algorithm::eltwise_clip, 0.f, 1.f);
-  } else if (act == "hardswish") {
-    if (!near(n.attrs.get_float("activation_alpha", 1.f / 6), 1.f / 6) ||
-        !near(n.attrs.get_float("activation_beta", 0.5f), 0.5f))
-      return false;
-    po.append_eltwise(scale, algorithm::eltwise_hardswish, 0.f, 0.f);
-  } else {
-    return false;
-  }
-  return true;
-}
-
 // Symmetric int8 weight params: i8, zero points 0, per-tensor or per output channel (axis 0).
 bool int8_weight_params(const ir::QParams& qp, int64_t oc) {
   if (qp.dtype != DType::kI8) return false;
@@ -105,7 +67,7 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   // hardsigmoid's linear -> clip followed (after the sum) by the 1/s_y linear is also computed
   // wrongly by oneDNN 2.6's int8 jit: leave that rare combination to f32 conv + quantize.
   if (act == "hardsigmoid" && int_dst && !scale_on_act) return decline();
-  if (fused && !append_activation(n, po, scale_on_act ? 1.f / q.dst_scale : 1.f)) return decline();
+  if (fused && !fp32::append_activation(n, po, scale_on_act ? 1.f / q.dst_scale : 1.f)) return decline();
   if (has_res) po.append_sum(q.sum_scale);
   if (int_dst && !scale_on_act) po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / q.dst_scale, 0.f);
   dnnl::primitive_attr attr = fp32::base_attr();

@@ -15,6 +15,7 @@
 //   MaxPool / nearest Resize / Concat: pure data movement on int8 values that share one scale.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "runtime/kernels/fp32/onednn_kernel.h"
@@ -72,6 +73,17 @@ struct ChannelGather {
 };
 ChannelGather plan_channel_gather(int64_t c_in, const std::vector<int64_t>& channels);
 void run_channel_gather(const ChannelGather& g, const void* in, void* out, int64_t pixels);
+
+// An elementwise function of one 8-bit code, as a table indexed by the code's byte (an s8 code
+// -1 is byte 255): out = table[in] (int8_table.cpp). How the engine runs a yq Activation between
+// two int8 values: f evaluated once per code, so the cost is a byte shuffle, whatever f is.
+struct ByteTable {
+  uint8_t out[256];
+};
+// table[byte(q)] = quantize(f(dequantize(q, in)), out) for every code q of `in`'s data type, with
+// quant/qmath's rounding, so the table equals the fake-quant reference exactly.
+ByteTable make_byte_table(const ir::QParams& in, const ir::QParams& out, const std::function<float(float)>& f);
+void run_byte_table(const ByteTable& t, const void* in, void* out, int64_t n);
 
 // `d` with its data type replaced (same dims and layout).
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "ir/graph.h"
 
 namespace yq::runtime::ref {
 
@@ -97,6 +98,17 @@ inline Expected<Activation> parse_activation(const std::string& name, const floa
                        "' (expected one of relu, leaky_relu, sigmoid, silu, hardswish, hardsigmoid, clip, tanh)");
   }
   return a;
+}
+
+// The activation of a FusedConv or yq Activation node: its `activation`, `activation_alpha` and
+// `activation_beta` attributes (absent alpha/beta: the op's ONNX defaults, as above).
+inline Expected<Activation> node_activation(const ir::Node& n) {
+  const bool has_alpha = n.attrs.has("activation_alpha");
+  const bool has_beta = n.attrs.has("activation_beta");
+  const float alpha = n.attrs.get_float("activation_alpha", 0.0f);
+  const float beta = n.attrs.get_float("activation_beta", 0.0f);
+  return parse_activation(n.attrs.get_string("activation", ""), has_alpha ? &alpha : nullptr,
+                          has_beta ? &beta : nullptr);
 }
 
 }  // namespace yq::runtime::ref

@@ -120,12 +120,7 @@ Status ref_conv(const ir::Node& node, std::span<const Tensor* const> inputs, std
 
 Status ref_fused_conv(const ir::Node& node, std::span<const Tensor* const> inputs, std::span<Tensor> outputs) {
   if (outputs.empty()) return node_invalid(node, "expected 1 output, found 0");
-  const bool has_alpha = node.attrs.has("activation_alpha");
-  const bool has_beta = node.attrs.has("activation_beta");
-  const float alpha = node.attrs.get_float("activation_alpha", 0.0f);
-  const float beta = node.attrs.get_float("activation_beta", 0.0f);
-  Expected<Activation> act = parse_activation(node.attrs.get_string("activation", ""), has_alpha ? &alpha : nullptr,
-                                              has_beta ? &beta : nullptr);
+  Expected<Activation> act = node_activation(node);
   if (!act.ok()) return node_unsupported(node, act.status().message());
   const Tensor* residual = inputs.size() > 3 ? inputs[3] : nullptr;
   return conv_forward(node, inputs, outputs[0], *act, residual);

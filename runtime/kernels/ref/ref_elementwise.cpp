@@ -220,6 +220,11 @@ Status ref_hard_sigmoid(const ir::Node& n, std::span<const Tensor* const> in, st
 Status ref_hard_swish(const ir::Node& n, std::span<const Tensor* const> in, std::span<Tensor> out) {
   return unary_f32(n, in, out, [](float x) { return hard_swish(x, kHardSwishAlpha, kHardSwishBeta); });
 }
+Status ref_activation(const ir::Node& n, std::span<const Tensor* const> in, std::span<Tensor> out) {
+  Expected<Activation> act = node_activation(n);
+  if (!act.ok()) return node_unsupported(n, act.status().message());
+  return unary_f32(n, in, out, *act);
+}
 
 // Neg: f32, i64 and i32.
 Status ref_neg(const ir::Node& node, std::span<const Tensor* const> inputs, std::span<Tensor> outputs) {

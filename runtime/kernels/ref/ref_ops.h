@@ -32,6 +32,7 @@ YQ_DECLARE_REF(ref_relu);
 YQ_DECLARE_REF(ref_leaky_relu);
 YQ_DECLARE_REF(ref_hard_sigmoid);
 YQ_DECLARE_REF(ref_hard_swish);
+YQ_DECLARE_REF(ref_activation);  // yq Activation (ir/fused_ops.md)
 YQ_DECLARE_REF(ref_clip);
 YQ_DECLARE_REF(ref_identity);
 YQ_DECLARE_REF(ref_dropout);
@@ -76,6 +77,7 @@ YQ_DECLARE_REF(ref_dequantize_linear);
       {"Exp", &ref_exp}, {"Floor", &ref_floor}, {"Neg", &ref_neg}, {"Tanh", &ref_tanh},          \
       {"Sigmoid", &ref_sigmoid}, {"Relu", &ref_relu}, {"LeakyRelu", &ref_leaky_relu},            \
       {"HardSigmoid", &ref_hard_sigmoid}, {"HardSwish", &ref_hard_swish}, {"Clip", &ref_clip},   \
+      {"Activation", &ref_activation},                                                           \
       {"Identity", &ref_identity}, {"Dropout", &ref_dropout}, {"Cast", &ref_cast},               \
       {"BatchNormalization", &ref_batch_normalization}, {"MaxPool", &ref_max_pool},              \
       {"AveragePool", &ref_average_pool}, {"GlobalAveragePool", &ref_global_average_pool},       \

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// Moves costly activations out of quantized convolutions, so the INT8 engine can run them as a
+// table over 8-bit codes instead of as oneDNN's float epilogue (QuantPolicy::table_activations
+// says which, and why).
+//
+//   FusedConv(X, W, B; act) -> y        becomes        FusedConv(X, W, B) -> t -> Activation(act) -> y
+//
+// The pre-activation `t` is a new value named after y ("<y>_preact"); y keeps its name, shape
+// and consumers. plan_quantization() then gives `t` its own QParams (quant/policy.h), so SiLU's
+// Sigmoid and Mul still read one quantized tensor and are never quantized apart.
+//
+// Only convs the policy quantizes, with an activation in table_activations and no residual,
+// whose output the policy quantizes: an activation feeding float (the head) gains nothing from a
+// table and would only add a rounding.
+//
+// Run split_activations() on the FP32 graph before calibration (so `t` is observed); after a
+// stricter policy (layers kept float) has been applied, refuse_float_activations() folds each
+// Activation whose input stayed float back into its conv, so float layers keep one fused kernel.
+#pragma once
+
+#include "base/status.h"
+#include "ir/graph.h"
+#include "quant/policy.h"
+
+namespace yq::quant {
+
+// Returns how many convs were split. Errors: planning errors (e.g. an unknown keep_float name).
+Expected<int> split_activations(ir::Graph& g, const QuantPolicy& policy);
+
+// Returns how many Activation nodes were folded back.
+Expected<int> refuse_float_activations(ir::Graph& g);
+
+}  // namespace yq::quant

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+// quant/split_activations and the policy's rule for the pre-activations it creates, on small
+// graphs built in code; and the activation-aware threshold those pre-activations get.
+#include "quant/split_activations.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "ir/passes/pattern_utils.h"
+#include "quant/calibrator.h"
+#include "tests/ir_passes/pass_test_util.h"
+
+namespace yq::quant {
+namespace {
+
+using ir::NodeId;
+using ir::ValueId;
+using ir::testing::count_ops;
+using ir::testing::GraphBuilder;
+
+// x -> FusedConv(act [, residual]) -> y -> Conv -> out
+struct TwoConvs {
+  GraphBuilder b{41};
+  ValueId x, y, out;
+  NodeId first;
+  explicit TwoConvs(const std::string& act, bool residual = false) {
+    x = b.input("x", {1, 4, 6, 6});
+    y = b.conv(x, 4, 3, 1, 1);
+    first = b.last;
+    ir::make_fused_conv(b.g, first);
+    b.g.node(first).attrs.set("activation", act);
+    if (residual) b.g.set_node_input(first, ir::kFusedConvResidualInput, x);
+    out = b.conv(y, 2, 1);
+    b.output(out);
+  }
+};
+
+QuantPolicy tables() {  // --table-activations
+  QuantPolicy p;
+  p.table_activations = kTableActivations;
+  return p;
+}
+
+const std::vector<ValueId>* group_of(const QuantPlan& p, ValueId v, size_t* index) {
+  for (size_t i = 0; i < p.groups.size(); ++i) {
+    if (std::find(p.groups[i].begin(), p.groups[i].end(), v) != p.groups[i].end()) {
+      *index = i;
+      return &p.groups[i];
+    }
+  }
+  return nullptr;
+}
+
+TEST(SplitActivations, AQuantizedSiluConvGetsAnActivationOverItsOwnQuantizedPreActivation) {
+  TwoConvs t("silu");
+  auto n = split_activations(t.b.g, tables());
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1);
+  ASSERT_TRUE(t.b.g.verify().ok()) << t.b.g.verify().message();
+  const ir::Node& conv = t.b.g.node(t.first);
+  EXPECT_EQ(conv.attrs.get_string("activation", "?"), "");
+  const ValueId pre = conv.output(0);
+  EXPECT_NE(pre, t.y);
+  const ir::Node* act = t.b.g.producer_of(t.y);
+  ASSERT_NE(act, nullptr);
+  EXPECT_TRUE(ir::is_activation_node(*act));
+  EXPECT_EQ(act->attrs.get_string("activation", ""), "silu");
+  EXPECT_EQ(act->input(0), pre);
+
+  auto plan = plan_quantization(t.b.g, tables());
+  ASSERT_TRUE(plan.ok());
+  size_t gi = 0;
+  const auto* grp = group_of(*plan, pre, &gi);
+  ASSERT_NE(grp, nullptr) << "the pre-activation is not quantized";
+  EXPECT_EQ(grp->size(), 1u);
+  ASSERT_TRUE(plan->group_activations[gi].has_value());
+  EXPECT_EQ(plan->group_activations[gi]->first, "silu");
+  size_t yi = 0;
+  ASSERT_NE(group_of(*plan, t.y, &yi), nullptr);
+  EXPECT_FALSE(plan->group_activations[yi].has_value());
+  // Same function as before the split.
+  YQ_REQUIRE_REF_KERNELS();
+  TwoConvs before("silu");
+  ir::testing::expect_same_outputs(before.b.g, t.b.g, 1e-6);
+}
+
+TEST(SplitActivations, LeavesConvsWithoutATableActivationAResidualOrAQuantizedOutput) {
+  {
+    TwoConvs t("relu");  // cheap in oneDNN's epilogue: not in table_activations
+    EXPECT_EQ(*split_activations(t.b.g, tables()), 0);
+  }
+  {
+    TwoConvs t("silu", /*residual=*/true);
+    EXPECT_EQ(*split_activations(t.b.g, tables()), 0);
+  }
+  {
+    // The last conv's output is the graph output (the head): nobody reads it quantized.
+    GraphBuilder b(42);
+    const ValueId x = b.input("x", {1, 4, 6, 6});
+    const ValueId y = b.conv(x, 4, 3, 1, 1);
+    ir::make_fused_conv(b.g, b.last);
+    b.g.node(b.last).attrs.set("activation", std::string("silu"));
+    b.output(y);
+    EXPECT_EQ(*split_activations(b.g, tables()), 0);
+  }
+  {
+    TwoConvs t("silu");
+    EXPECT_EQ(*split_activations(t.b.g, QuantPolicy{}), 0);  // the default: activations stay fused
+    EXPECT_EQ(count_ops(t.b.g, "Activation"), 0);
+  }
+}
+
+// A layer the final policy keeps float reads no new rounding: its pre-activation stays float and
+// refuse_float_activations() gives the conv its activation back.
+TEST(SplitActivations, AFloatLayerKeepsItsPreActivationFloatAndGetsItsActivationBack) {
+  TwoConvs t("hardswish");
+  t.b.g.node(t.first).attrs.set("activation_alpha", 1.f / 6);
+  t.b.g.node(t.first).attrs.set("activation_beta", 0.5f);
+  ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
+  const ValueId pre = t.b.g.node(t.first).output(0);
+  QuantPolicy keep = tables();
+  keep.keep_float.insert(t.b.g.node(t.first).name);
+  auto plan = plan_quantization(t.b.g, keep);
+  ASSERT_TRUE(plan.ok());
+  size_t gi = 0;
+  EXPECT_EQ(group_of(*plan, pre, &gi), nullptr);
+  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);  // still read quantized by the second conv
+  auto folded = refuse_float_activations(t.b.g);
+  ASSERT_TRUE(folded.ok());
+  EXPECT_EQ(*folded, 1);
+  EXPECT_EQ(count_ops(t.b.g, "Activation"), 0);
+  EXPECT_EQ(t.b.g.node(t.first).attrs.get_string("activation", ""), "hardswish");
+  EXPECT_EQ(t.b.g.node(t.first).output(0), t.y);
+}
+
+// A split graph planned without the activation in table_activations (the default policy, say a
+// sensitivity sweep's) reads the pre-activation in float: no rounding the user did not ask for.
+TEST(SplitActivations, APolicyWithoutTablesLeavesThePreActivationFloat) {
+  TwoConvs t("silu");
+  ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
+  const ValueId pre = t.b.g.node(t.first).output(0);
+  auto plan = plan_quantization(t.b.g, QuantPolicy{});
+  ASSERT_TRUE(plan.ok());
+  size_t gi = 0;
+  EXPECT_EQ(group_of(*plan, pre, &gi), nullptr);
+  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);
+}
+
+float silu(float x) { return x / (1.f + std::exp(-x)); }
+
+// SiLU's input: a long negative tail (down to -40, where silu is ~0) and positives up to 4.
+// Plain MSE must spend codes on the tail; the activation-aware threshold clips it and keeps the
+// positive range, so its error after SiLU is lower.
+TEST(ActivationAwareCalibration, ClipsTheTailTheActivationFlattensAndKeepsTheOtherSide) {
+  TensorStats s;
+  std::vector<float> xs;
+  for (int i = 0; i < 4000; ++i) xs.push_back(-40.f + 36.f * static_cast<float>(i) / 4000.f);  // [-40, -4)
+  for (int i = 0; i < 4000; ++i) xs.push_back(4.f * static_cast<float>(i) / 3999.f);            // [0, 4]
+  s.observe(xs);
+  CalibOptions plain;
+  plain.method = CalibMethod::kMse;
+  CalibOptions aware = plain;
+  aware.activation = silu;
+  aware.activation_name = "silu";
+  const float t_plain = *calibrate_threshold(s, plain);
+  const float t_aware = *calibrate_threshold(s, aware);
+  EXPECT_GE(t_aware, 3.9f);  // the positive side is not clipped
+  EXPECT_LT(t_aware, 12.f);  // the tail is
+  EXPECT_GT(t_plain, t_aware);
+  auto err_after = [&](float t) {
+    const float sc = t / 127.f;
+    double e = 0;
+    for (float x : xs) {
+      const float q = std::clamp(std::nearbyint(x / sc), -128.f, 127.f) * sc;
+      e += std::pow(silu(x) - silu(q), 2);
+    }
+    return e;
+  };
+  EXPECT_LT(err_after(t_aware), err_after(t_plain));
+}
+
+TEST(ActivationAwareCalibration, NegativeHistogramMergesAndRoundTrips) {
+  TensorStats a, b;
+  a.observe(std::vector<float>{-3.f, 1.f, 2.f});
+  b.observe(std::vector<float>{-0.5f, -7.f, 4.f});
+  TensorStats all;
+  all.observe(std::vector<float>{-3.f, 1.f, 2.f, -0.5f, -7.f, 4.f});
+  ASSERT_TRUE(a.merge(b).ok());
+  EXPECT_EQ(a.negative_histogram(), all.negative_histogram());
+  int64_t neg = 0;
+  for (int64_t c : all.negative_histogram()) neg += c;
+  EXPECT_EQ(neg, 3);
+  auto back = TensorStats::from_json(all.to_json());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, all);
+  EXPECT_TRUE(back->has_sign_histogram());
+}
+
+}  // namespace
+}  // namespace yq::quant

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// A yq Activation between two int8 values runs as a 256-entry byte table (int8_table.cpp), which
+// must equal the fake-quant reference exactly: the table is built with qmath's own rounding.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "runtime/kernels/int8/int8_kernels.h"
+#include "tests/runtime_int8/int8_test_util.h"
+
+namespace yq::runtime {
+namespace {
+
+using namespace int8_testing;
+
+struct TableCase {
+  const char* act;
+  Shape shape;
+  DType out_dtype;
+};
+
+// x (s8, scale 0.06) -> Activation(act) -> y (scale 0.03, s8 or u8) -> graph output. The input
+// holds exact multiples of x's scale, so the entry quantize step cannot round differently from
+// the reference either: any difference is the table's.
+class Int8Table : public ::testing::TestWithParam<TableCase> {};
+
+TEST_P(Int8Table, EqualsTheFakeQuantReferenceExactly) {
+  const TableCase& c = GetParam();
+  ir::Graph g;
+  const ir::ValueId x = add_input(g, "x", c.shape);
+  const ir::ValueId y = add_act(g, "y", c.shape);
+  ir::Attributes a;
+  a.set("activation", std::string(c.act));
+  if (std::string(c.act) == "hardswish") {
+    a.set("activation_alpha", 1.f / 6);
+    a.set("activation_beta", 0.5f);
+  }
+  const ir::NodeId n = g.add_node("Activation", "act", {x}, {y}, a);
+  g.node(n).domain = "yq";
+  g.add_output(y);
+  g.value(x).qparams = sym(0.06f);
+  g.value(y).qparams = *ir::QParams::per_tensor(0.03f, 0, c.out_dtype);
+  if (c.out_dtype == DType::kU8) {
+    g.value(y).qparams->qmin = 0;
+    g.value(y).qparams->qmax = 255;
+  }
+  Tensor in = Tensor::empty(DType::kF32, c.shape);
+  for (int64_t i = 0; i < in.numel(); ++i) in.data<float>()[i] = 0.06f * static_cast<float>((i * 37) % 256 - 128);
+  RunOut fast = run(g, {in}, true);
+  RunOut ref = run(g, {in}, false);
+  ASSERT_EQ(fast.outputs.size(), 1u);
+  ASSERT_EQ(ref.outputs.size(), 1u);
+  bool table = false;
+  for (const auto& k : fast.stats.kernels) table = table || k.impl == std::string("int8:table:") + c.act;
+  EXPECT_TRUE(table) << "the Activation did not run as a byte table";
+  EXPECT_EQ(fast.stats.quantize_ops, 1);
+  EXPECT_EQ(fast.stats.dequantize_ops, 1);
+  Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], 0.03, 1e-6);
+  EXPECT_EQ(d.nonzero, 0) << d.nonzero << " of " << d.n << " differ, max " << d.max_abs / 0.03 << " LSB";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Activations, Int8Table,
+    ::testing::Values(TableCase{"silu", {1, 3, 7, 9}, DType::kI8},             // a tail shorter than 64
+                      TableCase{"silu", {1, 16, 48, 48}, DType::kI8},          // the multi-threaded path
+                      TableCase{"hardswish", {1, 8, 20, 20}, DType::kI8},
+                      TableCase{"sigmoid", {1, 8, 20, 20}, DType::kU8}),
+    [](const ::testing::TestParamInfo<TableCase>& p) {
+      return std::string(p.param.act) + "_" + std::to_string(p.index);
+    });
+
+// Every code through make_byte_table and run_byte_table, at lengths around the 64-byte block.
+TEST(Int8Table, RunByteTableMapsEveryByteAtEveryLength) {
+  int8::ByteTable t{};
+  for (int i = 0; i < 256; ++i) t.out[i] = static_cast<uint8_t>((i * 7 + 3) & 0xff);
+  for (int64_t n : {0, 1, 63, 64, 65, 256, 1000, 40000}) {
+    std::vector<uint8_t> in(static_cast<size_t>(n)), out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) in[i] = static_cast<uint8_t>((i * 131) & 0xff);
+    int8::run_byte_table(t, in.data(), out.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[i], t.out[in[i]]) << "n " << n << " at " << i;
+  }
+}
+
+}  // namespace
+}  // namespace yq::runtime
