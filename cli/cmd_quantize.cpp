@@ -140,7 +140,10 @@ int run_quantize(const QuantizeArgs& a) {
   // The budget search may start from depthwise convs INT8 (below), so it calibrates their inputs too.
   const bool budget = a.max_drop >= 0.0;
   quant::QuantPolicy calib_policy = base_policy;
-  if (budget) calib_policy.quantize_depthwise = true;
+  if (budget) {
+    calib_policy.quantize_depthwise = true;
+    calib_policy.table_activations = quant::kTableActivations;  // it may end with table activations
+  }
   // Table activations (quant/split_activations.h): split before calibration so the
   // pre-activations are observed. fp32->engine was compiled from the graph as loaded.
   auto split = quant::split_activations(fp32->model.graph, calib_policy);
@@ -214,23 +217,24 @@ int run_quantize(const QuantizeArgs& a) {
     // The calibrator with the best full-INT8 mAP under `pol`: the four methods (unless --method was
     // given) and per-layer calibrators (quant/layer_calibrator.h; forced by --per-layer-calibrator).
     // `tried` gets each candidate's mAP; returns the best mAP (-1: nothing tried) and sets `c`.
+    // Full-INT8 mAP of one configuration (after its channel-loss rule).
+    auto score_config = [&](const quant::QuantPolicy& p, const quant::CalibOptions& cal) -> Expected<double> {
+      YQ_ASSIGN_OR_RETURN(auto pm, quant::keep_channel_loss_float(fp32->model.graph, p, *stats, cal, nullptr,
+                                                                  &qparams_cache));
+      YQ_ASSIGN_OR_RETURN(auto g, quant::build_quantized_graph(fp32->model.graph, pm, *stats, cal, &qparams_cache));
+      YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
+      return map_of(e.get());
+    };
     auto choose_calibrator = [&](const quant::QuantPolicy& pol, quant::CalibOptions& c,
                                  std::map<std::string, quant::CalibMethod>& per_layer, nlohmann::json& wins,
                                  nlohmann::json& tried, const char* label) -> Expected<double> {
       double best = -1.0;
-      auto score = [&](const quant::QuantPolicy& p, const quant::CalibOptions& cal) -> Expected<double> {
-        YQ_ASSIGN_OR_RETURN(auto pm, quant::keep_channel_loss_float(fp32->model.graph, p, *stats, cal, nullptr,
-                                                                    &qparams_cache));
-        YQ_ASSIGN_OR_RETURN(auto g, quant::build_quantized_graph(fp32->model.graph, pm, *stats, cal, &qparams_cache));
-        YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
-        return map_of(e.get());
-      };
       if (!a.quant.method_given() && !a.asymmetric) {
         for (quant::CalibMethod m : {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
                                      quant::CalibMethod::kMse, quant::CalibMethod::kMinMax}) {
           quant::CalibOptions cal = c;
           cal.method = m;
-          YQ_ASSIGN_OR_RETURN(double mp, score(pol, cal));
+          YQ_ASSIGN_OR_RETURN(double mp, score_config(pol, cal));
           tried[quant::calib_method_name(m)] = mp;
           if (!a.model.json)
             std::fprintf(stderr, "%scalibrator %-10s full INT8 mAP %.2f\n", label, quant::calib_method_name(m), mp);
@@ -240,11 +244,18 @@ int run_quantize(const QuantizeArgs& a) {
           }
         }
       }
+      if ((a.quant.method_given() || a.asymmetric) && !a.per_layer_calibrator) {
+        // The calibrator is given: this configuration's mAP with it.
+        YQ_ASSIGN_OR_RETURN(best, score_config(pol, c));
+        tried[quant::calib_method_name(c.method)] = best;
+        if (!a.model.json)
+          std::fprintf(stderr, "%scalibrator %-10s full INT8 mAP %.2f\n", label, quant::calib_method_name(c.method), best);
+      }
       if ((!a.quant.method_given() && !a.asymmetric) || a.per_layer_calibrator) {
         YQ_ASSIGN_OR_RETURN(auto choice, choose_per_layer(pol));
         quant::QuantPolicy pl = pol;
         pl.calib_methods = choice.methods;
-        YQ_ASSIGN_OR_RETURN(double mp, score(pl, c));
+        YQ_ASSIGN_OR_RETURN(double mp, score_config(pl, c));
         tried["per-layer"] = mp;
         if (!a.model.json) std::fprintf(stderr, "%scalibrator %-10s full INT8 mAP %.2f\n", label, "per-layer", mp);
         if (mp > best || a.per_layer_calibrator) {
@@ -257,6 +268,22 @@ int run_quantize(const QuantizeArgs& a) {
     };
     nlohmann::json calib_tried = nlohmann::json::object();
     double best = -1.0;  // full INT8 mAP of the chosen configuration, when the choice was made here
+    // A configuration that meets the budget with fused activations is tried once more with table
+    // activations (faster, one more rounding: quant/policy.h), and keeps them if it still does.
+    auto try_tables = [&](quant::QuantPolicy& pol, const quant::CalibOptions& c, nlohmann::json& tried,
+                          const char* label) -> Expected<bool> {
+      if (!pol.table_activations.empty()) return false;  // --table-activations: already on
+      if (*split == 0) return false;                     // no activation worth a table
+      quant::QuantPolicy t = pol;
+      t.table_activations = quant::kTableActivations;
+      YQ_ASSIGN_OR_RETURN(double mp, score_config(t, c));
+      tried["table_activations"] = mp;
+      if (!a.model.json) std::fprintf(stderr, "%stable activations full INT8 mAP %.2f\n", label, mp);
+      if (fp32_map_cached - mp > a.max_drop) return false;
+      pol = t;
+      best = mp;
+      return true;
+    };
     // First everything INT8, depthwise convs included (the fastest configuration): taken when it
     // meets the budget (NanoDet-m: 0.12 drop with the percentile calibrator, INT8/FP32 0.49 instead
     // of 0.56). Otherwise the policy's depthwise-float default is the starting point of the search.
@@ -277,6 +304,8 @@ int run_quantize(const QuantizeArgs& a) {
         calib = c;
         policy.calib_methods = per_layer;
         layer_calibrators = wins;
+        auto tables = try_tables(policy, calib, calib_tried["depthwise_int8"], "depthwise INT8: ");
+        if (!tables.ok()) return report_error(tables.status().with_context(a.model.model));
       }
     }
     if (!depthwise_int8) {
@@ -285,6 +314,10 @@ int run_quantize(const QuantizeArgs& a) {
       if (!mp.ok()) return report_error(mp.status().with_context(a.model.model));
       best = *mp;
       policy.calib_methods = per_layer;
+      if (best >= 0.0 && fp32_map_cached - best <= a.max_drop) {
+        auto tables = try_tables(policy, calib, calib_tried, "");
+        if (!tables.ok()) return report_error(tables.status().with_context(a.model.model));
+      }
     }
     // The channel-loss rule for the chosen calibrator: those layers are float before the search.
     auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
@@ -385,6 +418,7 @@ int run_quantize(const QuantizeArgs& a) {
     if (Status s = write_file_atomic(md_path, md); !s.ok()) return report_error(s);
     if (Status s = quant::write_line_plot_png(png_path, plot); !s.ok()) return report_error(s);
     budget_json = {{"max_drop", a.max_drop}, {"met", res->met}, {"layers_float", res->k},
+                   {"table_activations", !policy.table_activations.empty()},
                    {"float_layers", res->float_layers}, {"calibrators", calib_tried},
                    {"fp32_latency_ms", fp32_lat}, {"steps", steps},
                    {"outputs", {{"table", md_path}, {"plot", png_path}}}};

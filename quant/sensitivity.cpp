@@ -250,7 +250,7 @@ Expected<SensitivityReport> analyze_sensitivity(const ir::Graph& float_graph, co
   for (ir::NodeId n : full_plan.compute_nodes) {
     const ir::Node& node = float_graph.node(n);
     layers.push_back(node.name);
-    outputs.push_back(float_graph.value(node.output(0)).name);
+    outputs.push_back(float_graph.value(block_output(float_graph, node)).name);
   }
   auto layer_ctx = [&](size_t li) { return "sensitivity: layer '" + layers[li] + "'"; };
   // Values the FP32 engine must expose (graph outputs are always readable): every layer output.

@@ -50,4 +50,13 @@ Expected<int> refuse_float_activations(ir::Graph& g) {
   return folded;
 }
 
+ir::ValueId block_output(const ir::Graph& g, const ir::Node& conv) {
+  const ir::ValueId y = conv.output(0);
+  const auto& readers = g.value(y).consumers();
+  if (readers.size() == 1 && ir::is_activation_node(g.node(readers[0])) && !g.is_graph_output(y)) {
+    return g.node(readers[0]).output(0);
+  }
+  return y;
+}
+
 }  // namespace yq::quant

@@ -30,4 +30,9 @@ Expected<int> split_activations(ir::Graph& g, const QuantPolicy& policy);
 // Returns how many Activation nodes were folded back.
 Expected<int> refuse_float_activations(ir::Graph& g);
 
+// The block output of a conv: its output, or, when that is a pre-activation split off by
+// split_activations() (read only by one Activation), the Activation's output, which is the value
+// that exists in every configuration (a float layer's conv writes it again after refusing).
+ir::ValueId block_output(const ir::Graph& g, const ir::Node& conv);
+
 }  // namespace yq::quant

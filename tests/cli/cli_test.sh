@@ -72,10 +72,25 @@ d = json.load(open(sys.argv[1]))
 b = d["budget"]
 assert b["met"] and b["float_layers"] == [] and d["depthwise_float_layers"] == [], (b, d["depthwise_float_layers"])
 assert set(b["calibrators"]["depthwise_int8"]) == {"entropy", "percentile", "mse", "minmax", "per-layer"}, b["calibrators"]
+assert b["table_activations"] is False and d["table_activations"] == 0  # LeakyReLU: no table activation
 ' "$tmp/j"; then
     echo "ok   budget-starts-from-depthwise-int8"; pass=$((pass + 1))
   else
     echo "FAIL budget-starts-from-depthwise-int8"; tail -3 "$tmp/err"; fails=$((fails + 1))
+  fi
+  # With a budget nothing can miss, a model with SiLUs ends with table activations (the faster
+  # configuration is tried once the fused one meets the budget).
+  if "$yoloq" quantize "$model" --calib "$data/coco128/images/train2017" --calib-images 4 --val "$data/coco128" \
+       --val-images 4 --images 2 --max-drop 100 --method minmax --out "$tmp/q/b.onnx" --json >"$tmp/j" 2>"$tmp/err" &&
+     /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["budget"]
+assert b["met"] and b["table_activations"] is True and d["table_activations"] > 0, (b, d["table_activations"])
+' "$tmp/j"; then
+    echo "ok   budget-takes-table-activations"; pass=$((pass + 1))
+  else
+    echo "FAIL budget-takes-table-activations"; tail -3 "$tmp/err"; fails=$((fails + 1))
   fi
   # --table-activations: YOLOX-Nano's SiLUs after INT8 convs run as byte tables, and the QDQ file
   # loads back with them (the importer turns Q/DQ -> Sigmoid, Mul into one Activation node).
