@@ -4,7 +4,8 @@
 # automatic mode" issue for the five shared models: `yoloq quantize --max-drop D` for each budget D
 # (calibrator chosen by mAP, layers ranked by the built-in one-float mAP sweep on RANK_IMAGES
 # validation images, budget judged on VAL_IMAGES), reporting FP32 and final INT8 mAP, layers kept
-# float, INT8 vs FP32 latency and the wall time of the whole command. Not run by CI (minutes per
+# float, how many activations run as INT8 tables (the budget takes them when they still meet it),
+# INT8 vs FP32 latency and the wall time of the whole command. Not run by CI (minutes per
 # model). The latency columns re-bench the written model against the FP32 one afterwards:
 # ROUNDS alternating `yoloq bench` runs, the median of the per-round ratios (a busy moment of a
 # shared machine then hits both sides of a round alike).
@@ -56,8 +57,8 @@ done
 python3 - "$OUT" $MODELS <<'PY'
 import json, sys, os
 out, models = sys.argv[1], sys.argv[2:]
-print("| model | budget | calibrator | FP32 mAP | full INT8 mAP | final mAP | drop | layers float (+ depthwise) | FP32 ms | INT8 ms | INT8/FP32 | met | seconds |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+print("| model | budget | calibrator | tables | FP32 mAP | full INT8 mAP | final mAP | drop | layers float (+ depthwise) | FP32 ms | INT8 ms | INT8/FP32 | met | seconds |")
+print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 for m in models:
     for f in sorted(os.listdir(out)):
         if not (f.startswith(m + ".drop") and f.endswith(".json")) or f.endswith(".ranges.json"):
@@ -70,7 +71,8 @@ for m in models:
         ratios = sorted(i / f32 for f32, i in rounds)
         mid = lambda xs: sorted(xs)[len(xs) // 2]
         lat = {"fp32": mid([r[0] for r in rounds]), "int8": mid([r[1] for r in rounds]), "ratio": mid(ratios)}
-        print(f"| {m} | {b['max_drop']} | {j['method']} | {j['map']['fp32']:.2f} | {full:.2f} | {j['map']['int8']:.2f} "
+        tables = j.get("table_activations", 0)
+        print(f"| {m} | {b['max_drop']} | {j['method']} | {tables or 'no'} | {j['map']['fp32']:.2f} | {full:.2f} | {j['map']['int8']:.2f} "
               f"| {j['map']['drop']:.2f} | {len(j['float_layers'])} (+{len(j.get('depthwise_float_layers', []))}) "
               f"| {lat['fp32']:.2f} | {lat['int8']:.2f} | {lat['ratio']:.2f} | {'yes' if b['met'] else 'no'} | {secs} |")
 PY

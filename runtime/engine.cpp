@@ -84,7 +84,8 @@ struct Step {
   std::vector<dnnl_exec_arg_t> c_args;
   float scale = 1.f;  // kReorder: output scale (quantize 1/s, dequantize s, requantize s_in/s_out)
   // kReorder between two slots of one dense layout, f32 <-> s8/u8: yoloq's loop, not oneDNN's
-  enum class Dense { kNo, kQuantize, kDequantize } dense = Dense::kNo;
+  // kQuantizeNhwc: f32 NCHW with few channels (an image input) straight into int8 NHWC.
+  enum class Dense { kNo, kQuantize, kDequantize, kQuantizeNhwc } dense = Dense::kNo;
   const ir::QParams* fq = nullptr;  // kFakeQuant
   // residual copy into dst before a sum post-op (-1: none); pre_scale < 0: from the slot scales
   int pre_src = -1, pre_dst = -1;
@@ -217,6 +218,14 @@ struct Engine::Impl {
     if (compatible(slots[n], want, scale)) return n;
     for (int a : alts[v])
       if (compatible(slots[a], want, scale)) return a;
+    // An int8 graph input wanted in NHWC: quantize its f32 NCHW slot straight into that layout
+    // (one pass) rather than reordering the NCHW int8 copy; prune_entry_quantizes() drops that
+    // copy's quantize step if nothing else reads it.
+    auto f32 = f32_source.find(v);
+    if (f32 != f32_source.end() && is_nchw_to_nhwc(slots[f32->second].desc, want) &&
+        slots[f32->second].desc.dims()[1] <= int8::kMaxInterleaveChannels) {
+      n = f32->second;
+    }
     int s = add_convert_step(n, v, want, scale);
     alts[v].push_back(s);
     return s;
@@ -251,6 +260,18 @@ struct Engine::Impl {
     }
     steps.push_back(std::move(st));
     return s;
+  }
+
+  // Graph inputs stored int8: their f32 input slot, and the step quantizing it on entry.
+  std::map<ir::ValueId, int> f32_source;
+  std::map<ir::ValueId, int> entry_quantize_step;
+  void prune_entry_quantizes();
+
+  // f32/int8 4-d NCHW (plain abcd) -> int8 NHWC (acdb) of the same dims.
+  static bool is_nchw_to_nhwc(const memory::desc& from, const memory::desc& to) {
+    if (from.dims().size() != 4 || from.dims() != to.dims() || to.data_type() == memory::data_type::f32) return false;
+    return from == memory::desc(from.dims(), from.data_type(), memory::format_tag::abcd) &&
+           to == memory::desc(to.dims(), to.data_type(), memory::format_tag::acdb);
   }
 
   int plain_slot(ir::ValueId v) {
@@ -504,6 +525,8 @@ Status Engine::Impl::plan(const ir::Graph& g) {
     kept[graph.value(v).name] = p;
   }
 
+  prune_entry_quantizes();
+
   // Lifetimes in steps, then one arena for every group.
   const int nsteps = static_cast<int>(steps.size());
   for (int s : input_slots) groups[slots[s].group].first = 0;
@@ -536,6 +559,28 @@ Status Engine::Impl::plan(const ir::Graph& g) {
   return ok_status();
 }
 
+// Drops the entry quantize of an int8 graph input when every reader took a layout quantized
+// straight from the f32 input (slot_as): its NCHW int8 copy would be written and never read.
+void Engine::Impl::prune_entry_quantizes() {
+  std::vector<int> dead;
+  for (const auto& [v, idx] : entry_quantize_step) {
+    const int slot = steps[idx].writes[0];
+    bool read = false;
+    for (const Step& st : steps) read = read || std::find(st.reads.begin(), st.reads.end(), slot) != st.reads.end();
+    for (const OutputPlan& p : outputs) read = read || p.slot == slot;
+    for (const auto& [name, p] : kept) read = read || p.slot == slot;
+    if (!read) dead.push_back(idx);
+  }
+  std::sort(dead.rbegin(), dead.rend());
+  for (int idx : dead) {
+    const int info = steps[idx].info;
+    steps.erase(steps.begin() + idx);
+    stats.kernels.erase(stats.kernels.begin() + info);
+    for (Step& st : steps) st.info -= st.info > info ? 1 : 0;
+    --stats.quantize_ops;
+  }
+}
+
 void Engine::Impl::bind() {
   char* base = static_cast<char*>(arena.raw());
   for (Slot& s : slots)
@@ -545,6 +590,12 @@ void Engine::Impl::bind() {
     if (st.kind == StepKind::kReorder) {
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
+      if (from.dtype == DType::kF32 && is_nchw_to_nhwc(from.desc, to.desc) &&
+          from.desc.dims()[1] <= int8::kMaxInterleaveChannels) {
+        st.dense = Step::Dense::kQuantizeNhwc;
+        stats.kernels[st.info].impl = "int8:nchw-to-nhwc";
+        continue;
+      }
       if (from.desc.dims() == to.desc.dims() && is_plain_any(from.desc) && is_plain_any(to.desc) &&
           (from.dtype == DType::kF32) != (to.dtype == DType::kF32)) {
         st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
@@ -626,7 +677,11 @@ Status Engine::Impl::execute_step(Step& st) {
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
       const int64_t n = shape_numel(from.shape);
-      if (st.dense == Step::Dense::kQuantize)
+      if (st.dense == Step::Dense::kQuantizeNhwc) {
+        const memory::dims& d = from.desc.dims();
+        int8::quantize_nchw_to_nhwc(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, d[0],
+                                    d[1], d[2] * d[3], st.scale);
+      } else if (st.dense == Step::Dense::kQuantize)
         int8::quantize_dense(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, n, st.scale);
       else
         int8::dequantize_dense(from.ptr, from.dtype == DType::kU8, reinterpret_cast<float*>(to.ptr), n, st.scale);
@@ -737,6 +792,10 @@ Status Engine::Impl::finish_output(ir::ValueId o) {
   const int n = native[o];
   if (vstore[o] == VStore::kInt8 && slots[n].dtype == DType::kF32) {
     native[o] = add_convert_step(n, o, int8::with_data_type(slots[n].desc, int8_dt(o)), vscale[o]);
+    if (graph.is_graph_input(o)) {
+      f32_source[o] = n;
+      entry_quantize_step[o] = static_cast<int>(steps.size()) - 1;
+    }
   } else if (vstore[o] == VStore::kFakeQuant) {
     const ir::Value& val = graph.value(o);
     if (val.qparams->per_channel() && !slots[n].plain)

@@ -10,10 +10,12 @@
 #include "base/npy.h"
 #include "ir/onnx/onnx_import.h"
 #include "ir/passes/pattern_utils.h"
+#include "ir/passes/pipeline.h"
 #include "ir/passes/unfuse_for_export.h"
 #include "ir/passes/upgrade_opset.h"
 #include "quant/policy.h"
 #include "quant/qdq_export.h"
+#include "quant/split_activations.h"
 #include "tests/ir_passes/pass_test_util.h"
 #include "tests/quant_flow/qdq_test_util.h"
 
@@ -178,6 +180,56 @@ TEST(QdqExport, CheckerAndOnnxRuntimeAgreeWithTheReferenceKernels) {
   ASSERT_TRUE(ref.ok()) << ref.status().message();
   // Same QDQ graph, two implementations: both dequantize to the same floats, so only float
   // summation order differs.
+  EXPECT_TRUE(ir::testing::all_close(*ort, (*ref)[0], 1e-4));
+  std::filesystem::remove_all(tmp);
+}
+
+// --table-activations: the split SiLU exports as Conv -> Q/DQ(pre-activation) -> Sigmoid, Mul ->
+// Q/DQ, which the checker accepts, ONNX Runtime runs like yoloq's reference, and yoloq's importer
+// turns back into one Activation over the quantized pre-activation.
+TEST(QdqExport, TableActivationExportsItsPreActivationQdqAndLoadsBack) {
+  FusedGraph t("silu");
+  QuantPolicy tables;
+  tables.table_activations = kTableActivations;
+  ASSERT_EQ(*split_activations(t.b.g, tables), 1);
+  auto plan = plan_quantization(t.b.g, tables);
+  ASSERT_TRUE(plan.ok());
+  std::map<ValueId, TensorStats> stats;
+  for (ValueId v : plan->activations) stats[v].observe(std::vector<float>{-3.f, 0.5f, 4.f});
+  ASSERT_TRUE(apply_quantization(t.b.g, *plan, stats, CalibOptions{}).ok());
+  const ValueId pre = t.b.g.node(t.fused).output(0);
+  ASSERT_TRUE(t.b.g.value(pre).qparams.has_value());
+  auto bytes = export_qdq_onnx(t.b.g);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto back = ir::import_onnx_bytes(*bytes, "qdq");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(count_ops(*back, "QuantizeLinear"), 3);  // x, the pre-activation, y
+  EXPECT_EQ(count_ops(*back, "Sigmoid"), 1);
+  ir::Graph loaded = *back;
+  ASSERT_TRUE(ir::optimize_graph(loaded).ok());
+  EXPECT_EQ(count_ops(loaded, "Activation"), 1);
+  EXPECT_EQ(count_ops(loaded, "Sigmoid") + count_ops(loaded, "Mul"), 0);
+
+  const std::filesystem::path tmp =
+      std::filesystem::temp_directory_path() / ("yq_qdq_table_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  const std::string model = (tmp / "table_qdq.onnx").string();
+  ASSERT_TRUE(export_qdq_onnx_file(t.b.g, model).ok());
+  YQ_REQUIRE_ONNX_CHECKER();
+  EXPECT_TRUE(testing::onnx_checker_passes(model));
+  YQ_REQUIRE_ORT();
+  YQ_REQUIRE_REF_KERNELS();
+  GraphBuilder rnd(6);
+  const Tensor in = rnd.random({1, 4, 6, 6}, -3.f, 3.f);
+  const std::string in_npy = (tmp / "in.npy").string();
+  ASSERT_TRUE(save_npy(in_npy, in).ok());
+  ASSERT_TRUE(testing::run_ort(model, in_npy, (tmp / "ort").string()));
+  auto ort = load_npy((tmp / "ort" / (t.b.g.value(t.out).name + ".npy")).string());
+  ASSERT_TRUE(ort.ok()) << ort.status().message();
+  auto qg = build_qdq_graph(t.b.g);
+  ASSERT_TRUE(qg.ok());
+  auto ref = ir::testing::run_reference(*qg, {in});
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
   EXPECT_TRUE(ir::testing::all_close(*ort, (*ref)[0], 1e-4));
   std::filesystem::remove_all(tmp);
 }

@@ -100,6 +100,37 @@ TEST(Int8Graph, ChainRunsFullyInInt8) {
   EXPECT_LE(d.nonzero, d.n / 50) << d.nonzero << " of " << d.n << " elements differ";
 }
 
+// An image-like int8 input (3 channels) read by an int8 conv in NHWC is quantized straight from
+// the f32 NCHW input into NHWC: one step, no u8 reorder, and the NCHW copy's quantize is dropped.
+TEST(Int8Graph, ImageInputIsQuantizedStraightIntoNhwc) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 3, 20, 24});
+  ir::QParams u8 = *ir::QParams::per_tensor(1.f / 255, 0, DType::kU8);
+  u8.qmin = 0;
+  u8.qmax = 255;
+  g.value(x).qparams = u8;
+  ir::ValueId c1 = add_conv(g, "conv1", x, 3, 16, 3, {1, 16, 20, 24}, 500);
+  g.value(c1).qparams = sym(0.02f);
+  ir::ValueId c2 = add_conv(g, "conv2", c1, 16, 8, 1, {1, 8, 20, 24}, 600);
+  g.add_output(c2);
+  std::vector<Tensor> in = {random_tensor({1, 3, 20, 24}, 9, 0.f, 1.f)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  ASSERT_EQ(fast.outputs.size(), 1u);
+  int entry = 0, reorders_of_x = 0;
+  for (const auto& k : fast.stats.kernels) {
+    entry += k.impl == "int8:nchw-to-nhwc" ? 1 : 0;
+    reorders_of_x += k.node == "reorder:x" || k.node == "quantize:x" ? 1 : 0;
+  }
+  EXPECT_EQ(entry, 1);
+  EXPECT_EQ(reorders_of_x, 1);  // the one quantize step
+  EXPECT_EQ(fast.stats.quantize_ops, 1);
+  // Same codes as the reference's quantization of x, so only the convs' rounding differs.
+  const double lsb = 1.0;  // conv2 writes f32: compare in absolute terms against its scale
+  Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], 0.02 * lsb, 1e-4);
+  EXPECT_LE(d.max_abs, 0.05) << "max diff " << d.max_abs;
+}
+
 // A MaxPool whose int8 input comes from a quantize step (plain nchw s8, as after a float layer):
 // oneDNN only has its scalar reference for that layout, so the kernel takes nhwc and the planner
 // reorders (FastestDet with a float stem ran its stem pool at 15 ms instead of 0.05 ms).

@@ -71,3 +71,31 @@ TEST(DenseQuantizeSmall, ShortTensorsTakeTheScalarTailOnly) {
 
 }  // namespace
 }  // namespace yq::runtime::int8
+
+namespace yq::runtime {
+namespace {
+
+// quantize_nchw_to_nhwc equals quantize_dense followed by an NCHW -> NHWC transpose, for 1..4
+// channels, both data types, and pixel counts around the 16-pixel step and the 1024-pixel block.
+TEST(Int8Quantize, NchwToNhwcEqualsDenseThenTranspose) {
+  for (int64_t c = 1; c <= int8::kMaxInterleaveChannels; ++c) {
+    for (int64_t hw : {1, 15, 16, 17, 1023, 1024, 1041, 5000}) {
+      for (bool u8 : {false, true}) {
+        const int64_t n = 2;
+        std::vector<float> x(static_cast<size_t>(n * c * hw));
+        for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((static_cast<int64_t>(i) * 37) % 601) * 0.5f - 150.f;
+        std::vector<uint8_t> dense(x.size()), got(x.size());
+        int8::quantize_dense(x.data(), dense.data(), u8, static_cast<int64_t>(x.size()), 1.f / 0.9f);
+        int8::quantize_nchw_to_nhwc(x.data(), got.data(), u8, n, c, hw, 1.f / 0.9f);
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t ch = 0; ch < c; ++ch)
+            for (int64_t p = 0; p < hw; ++p)
+              ASSERT_EQ(got[(i * hw + p) * c + ch], dense[(i * c + ch) * hw + p])
+                  << "c " << c << " hw " << hw << " u8 " << u8 << " image " << i << " pixel " << p;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace yq::runtime

@@ -59,6 +59,10 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g,
 // (int8_quantize.cpp says why oneDNN's reorder is not used for them).
 void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale);
 void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale);
+// Quantize an f32 NCHW tensor with few channels (an image) straight into NHWC s8/u8, the layout the
+// int8 stem conv reads: the same arithmetic as quantize_dense. 1 <= c <= kMaxInterleaveChannels.
+inline constexpr int64_t kMaxInterleaveChannels = 4;
+void quantize_nchw_to_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64_t c, int64_t hw, float inv_scale);
 
 // Gather along channels of a dense nhwc int8 tensor (any N): out[p, j] = in[p, channels[j]]
 // (int8_channel_gather.cpp). Planned once per step; the shape of `channels` picks the loop.
