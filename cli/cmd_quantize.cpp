@@ -140,11 +140,8 @@ int run_quantize(const QuantizeArgs& a) {
   // The budget search may start from depthwise convs INT8 (below), so it calibrates their inputs too.
   const bool budget = a.max_drop >= 0.0;
   quant::QuantPolicy calib_policy = base_policy;
-  if (budget) {
-    calib_policy.quantize_depthwise = true;
-    calib_policy.table_activations = quant::kTableActivations;  // it may end with table activations
-  }
-  // Table activations (quant/split_activations.h): split before calibration so the
+  if (budget) calib_policy.quantize_depthwise = true;
+  // --table-activations (quant/split_activations.h): split before calibration so the
   // pre-activations are observed. fp32->engine was compiled from the graph as loaded.
   auto split = quant::split_activations(fp32->model.graph, calib_policy);
   if (!split.ok()) return report_error(split.status().with_context(a.model.model));
@@ -160,6 +157,10 @@ int run_quantize(const QuantizeArgs& a) {
   if (!stats.ok()) return report_error(stats.status());
   quant::CalibOptions calib = *calib_opts;
   calib.symmetric = !a.asymmetric;
+  // The graph every configuration below is built from: the loaded one, or (when the budget takes
+  // table activations) a copy with the activations split off.
+  ir::Graph* work = &fp32->model.graph;
+  ir::Graph split_graph;
 
   quant::QuantPolicy policy = base_policy;
   // Every configuration below (calibrators, the channel-loss rule, ranking, budget steps, the final
@@ -200,7 +201,7 @@ int run_quantize(const QuantizeArgs& a) {
   nlohmann::json layer_calibrators = nlohmann::json::object();
   auto choose_per_layer = [&](const quant::QuantPolicy& pol) -> Expected<quant::LayerCalibratorChoice> {
     YQ_ASSIGN_OR_RETURN(auto inputs, sweep_inputs());
-    return quant::choose_layer_calibrators(fp32->model.graph, pol, *stats, calib,
+    return quant::choose_layer_calibrators(*work, pol, *stats, calib,
                                            {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
                                             quant::CalibMethod::kMse, quant::CalibMethod::kMinMax},
                                            inputs, a.threads, !a.model.json);
@@ -219,9 +220,8 @@ int run_quantize(const QuantizeArgs& a) {
     // `tried` gets each candidate's mAP; returns the best mAP (-1: nothing tried) and sets `c`.
     // Full-INT8 mAP of one configuration (after its channel-loss rule).
     auto score_config = [&](const quant::QuantPolicy& p, const quant::CalibOptions& cal) -> Expected<double> {
-      YQ_ASSIGN_OR_RETURN(auto pm, quant::keep_channel_loss_float(fp32->model.graph, p, *stats, cal, nullptr,
-                                                                  &qparams_cache));
-      YQ_ASSIGN_OR_RETURN(auto g, quant::build_quantized_graph(fp32->model.graph, pm, *stats, cal, &qparams_cache));
+      YQ_ASSIGN_OR_RETURN(auto pm, quant::keep_channel_loss_float(*work, p, *stats, cal, nullptr, &qparams_cache));
+      YQ_ASSIGN_OR_RETURN(auto g, quant::build_quantized_graph(*work, pm, *stats, cal, &qparams_cache));
       YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
       return map_of(e.get());
     };
@@ -270,16 +270,38 @@ int run_quantize(const QuantizeArgs& a) {
     double best = -1.0;  // full INT8 mAP of the chosen configuration, when the choice was made here
     // A configuration that meets the budget with fused activations is tried once more with table
     // activations (faster, one more rounding: quant/policy.h), and keeps them if it still does.
+    // The split copy is made, and its pre-activations calibrated (one more pass over the calibration
+    // images), only when first tried, so a budget that ends fused costs what it did before.
+    int split_count = -1;
     auto try_tables = [&](quant::QuantPolicy& pol, const quant::CalibOptions& c, nlohmann::json& tried,
                           const char* label) -> Expected<bool> {
       if (!pol.table_activations.empty()) return false;  // --table-activations: already on
-      if (*split == 0) return false;                     // no activation worth a table
       quant::QuantPolicy t = pol;
       t.table_activations = quant::kTableActivations;
+      if (split_count < 0) {
+        split_graph = fp32->model.graph;
+        quant::QuantPolicy sp = calib_policy;
+        sp.table_activations = quant::kTableActivations;
+        YQ_ASSIGN_OR_RETURN(split_count, quant::split_activations(split_graph, sp));
+        if (split_count > 0) {
+          YQ_ASSIGN_OR_RETURN(quant::QuantPlan sp_plan, quant::plan_quantization(split_graph, sp));
+          std::vector<ir::ValueId> fresh;
+          for (ir::ValueId v : sp_plan.activations)
+            if (!stats->count(v)) fresh.push_back(v);
+          YQ_ASSIGN_OR_RETURN(auto more, quant::collect_stats(split_graph, fresh, *images, fp32->spec.preprocess, co));
+          stats->insert(more.begin(), more.end());
+        }
+      }
+      if (split_count == 0) return false;  // no activation worth a table
+      ir::Graph* before = work;
+      work = &split_graph;
       YQ_ASSIGN_OR_RETURN(double mp, score_config(t, c));
       tried["table_activations"] = mp;
       if (!a.model.json) std::fprintf(stderr, "%stable activations full INT8 mAP %.2f\n", label, mp);
-      if (fp32_map_cached - mp > a.max_drop) return false;
+      if (fp32_map_cached - mp > a.max_drop) {
+        work = before;
+        return false;
+      }
       pol = t;
       best = mp;
       return true;
@@ -288,7 +310,7 @@ int run_quantize(const QuantizeArgs& a) {
     // meets the budget (NanoDet-m: 0.12 drop with the percentile calibrator, INT8/FP32 0.49 instead
     // of 0.56). Otherwise the policy's depthwise-float default is the starting point of the search.
     bool depthwise_int8 = false;
-    if (!policy.quantize_depthwise && has_depthwise_conv(fp32->model.graph)) {
+    if (!policy.quantize_depthwise && has_depthwise_conv(*work)) {
       quant::QuantPolicy dw = policy;
       dw.quantize_depthwise = true;
       quant::CalibOptions c = calib;
@@ -320,7 +342,7 @@ int run_quantize(const QuantizeArgs& a) {
       }
     }
     // The channel-loss rule for the chosen calibrator: those layers are float before the search.
-    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
+    auto ruled = quant::keep_channel_loss_float(*work, policy, *stats, calib, &losses, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
     policy = *ruled;
     // The ranking: a file, or a one-float sweep with the chosen calibrator, scored by mAP on the
@@ -353,7 +375,7 @@ int run_quantize(const QuantizeArgs& a) {
         so.map_fn = graph_map_fn(fp32->spec, &dataset, a.rank_images > 0 ? a.rank_images : a.val_images, a.threads,
                                  true);
       }
-      auto rep = quant::analyze_sensitivity(fp32->model.graph, policy, *stats, calib, *inputs, so);
+      auto rep = quant::analyze_sensitivity(*work, policy, *stats, calib, *inputs, so);
       if (!rep.ok()) return report_error(rep.status());
       for (const auto& l : rep->layers) ranking.push_back(l.layer);
     }
@@ -367,7 +389,7 @@ int run_quantize(const QuantizeArgs& a) {
     quant::FloatSetScoreFn score = [&](const std::set<std::string>& fl) -> Expected<double> {
       quant::QuantPolicy p = search_base;
       p.keep_float.insert(fl.begin(), fl.end());
-      YQ_ASSIGN_OR_RETURN(ir::Graph g, quant::build_quantized_graph(fp32->model.graph, p, *stats, calib, &qparams_cache));
+      YQ_ASSIGN_OR_RETURN(ir::Graph g, quant::build_quantized_graph(*work, p, *stats, calib, &qparams_cache));
       YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
       YQ_ASSIGN_OR_RETURN(double mp, map_of(e.get()));
       latency_of[static_cast<int>(fl.size())] = median_latency_ms(*e, probe0, 10);
@@ -431,7 +453,7 @@ int run_quantize(const QuantizeArgs& a) {
     layer_calibrators = choice->wins;
   }
   if (!budget) {
-    auto ruled = quant::keep_channel_loss_float(fp32->model.graph, policy, *stats, calib, &losses, &qparams_cache);
+    auto ruled = quant::keep_channel_loss_float(*work, policy, *stats, calib, &losses, &qparams_cache);
     if (!ruled.ok()) return report_error(ruled.status().with_context(a.model.model));
     policy = *ruled;
   }
@@ -443,7 +465,7 @@ int run_quantize(const QuantizeArgs& a) {
   }
 
   // Quantize a copy of the optimized FP32 graph with the final policy.
-  ir::Graph qgraph = fp32->model.graph;
+  ir::Graph qgraph = *work;
   auto plan = quant::plan_quantization(qgraph, policy);
   if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
   if (Status s = quant::apply_quantization(qgraph, *plan, *stats, calib, &qparams_cache); !s.ok()) return report_error(s);

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <optional>
 
+#include "ir/passes/pattern_utils.h"
 #include "quant/qmath.h"
 
 namespace yq::quant {
@@ -150,7 +151,7 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
   std::map<ir::ValueId, std::pair<std::string, runtime::ref::Activation>> table_roots;
   for (ir::NodeId id : g.live_nodes()) {
     const ir::Node& n = g.node(id);
-    if (n.op_type != "Activation" || n.domain != "yq" || n.output(0) == ir::kNoValue) continue;
+    if (!ir::is_activation_node(n) || n.output(0) == ir::kNoValue) continue;
     if (!policy.table_activations.count(n.attrs.get_string("activation", ""))) continue;
     if (!quantized_roots.count(groups.find(n.output(0)))) continue;
     const ir::Node* producer = g.producer_of(n.input(0));

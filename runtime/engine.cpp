@@ -222,10 +222,7 @@ struct Engine::Impl {
     // (one pass) rather than reordering the NCHW int8 copy; prune_entry_quantizes() drops that
     // copy's quantize step if nothing else reads it.
     auto f32 = f32_source.find(v);
-    if (f32 != f32_source.end() && is_nchw_to_nhwc(slots[f32->second].desc, want) &&
-        slots[f32->second].desc.dims()[1] <= int8::kMaxInterleaveChannels) {
-      n = f32->second;
-    }
+    if (f32 != f32_source.end() && is_image_to_nhwc(slots[f32->second].desc, want)) n = f32->second;
     int s = add_convert_step(n, v, want, scale);
     alts[v].push_back(s);
     return s;
@@ -267,9 +264,13 @@ struct Engine::Impl {
   std::map<ir::ValueId, int> entry_quantize_step;
   void prune_entry_quantizes();
 
-  // f32/int8 4-d NCHW (plain abcd) -> int8 NHWC (acdb) of the same dims.
-  static bool is_nchw_to_nhwc(const memory::desc& from, const memory::desc& to) {
-    if (from.dims().size() != 4 || from.dims() != to.dims() || to.data_type() == memory::data_type::f32) return false;
+  // f32 4-d NCHW (plain abcd) with at most int8::kMaxInterleaveChannels channels -> int8 NHWC
+  // (acdb) of the same dims: what int8::quantize_nchw_to_nhwc does in one pass.
+  static bool is_image_to_nhwc(const memory::desc& from, const memory::desc& to) {
+    if (from.dims().size() != 4 || from.dims() != to.dims() || from.data_type() != memory::data_type::f32 ||
+        to.data_type() == memory::data_type::f32 || from.dims()[1] > int8::kMaxInterleaveChannels) {
+      return false;
+    }
     return from == memory::desc(from.dims(), from.data_type(), memory::format_tag::abcd) &&
            to == memory::desc(to.dims(), to.data_type(), memory::format_tag::acdb);
   }
@@ -590,8 +591,7 @@ void Engine::Impl::bind() {
     if (st.kind == StepKind::kReorder) {
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
-      if (from.dtype == DType::kF32 && is_nchw_to_nhwc(from.desc, to.desc) &&
-          from.desc.dims()[1] <= int8::kMaxInterleaveChannels) {
+      if (is_image_to_nhwc(from.desc, to.desc)) {
         st.dense = Step::Dense::kQuantizeNhwc;
         stats.kernels[st.info].impl = "int8:nchw-to-nhwc";
         continue;
