@@ -299,8 +299,26 @@ int run_quantize(const QuantizeArgs& a) {
       tried["table_activations"] = mp;
       if (!a.model.json) std::fprintf(stderr, "%stable activations full INT8 mAP %.2f\n", label, mp);
       if (fp32_map_cached - mp > a.max_drop) {
-        work = before;
-        return false;
+        // Partial: keep fused the layers where the table's extra rounding is largest (ranked from
+        // the statistics), as few as the budget allows (the same K search as for float layers).
+        YQ_ASSIGN_OR_RETURN(auto ranking, quant::rank_table_damage(*work, t, *stats, c, &qparams_cache));
+        quant::FloatSetScoreFn fused_score = [&](const std::set<std::string>& fused) -> Expected<double> {
+          if (fused.empty()) return mp;
+          quant::QuantPolicy p = t;
+          p.fused_activation_layers = fused;
+          YQ_ASSIGN_OR_RETURN(double m, score_config(p, c));
+          if (!a.model.json)
+            std::fprintf(stderr, "%stable activations, %zu kept fused: mAP %.2f\n", label, fused.size(), m);
+          return m;
+        };
+        YQ_ASSIGN_OR_RETURN(auto res, quant::search_float_budget(ranking, fp32_map_cached, a.max_drop, fused_score));
+        tried["table_activations_fused_layers"] = res.k;
+        if (!res.met || res.k >= static_cast<int>(ranking.size())) {
+          work = before;
+          return false;
+        }
+        t.fused_activation_layers.insert(res.float_layers.begin(), res.float_layers.end());
+        mp = res.score;
       }
       pol = t;
       best = mp;
@@ -441,6 +459,7 @@ int run_quantize(const QuantizeArgs& a) {
     if (Status s = quant::write_line_plot_png(png_path, plot); !s.ok()) return report_error(s);
     budget_json = {{"max_drop", a.max_drop}, {"met", res->met}, {"layers_float", res->k},
                    {"table_activations", !policy.table_activations.empty()},
+                   {"fused_activation_layers", policy.fused_activation_layers},
                    {"float_layers", res->float_layers}, {"calibrators", calib_tried},
                    {"fp32_latency_ms", fp32_lat}, {"steps", steps},
                    {"outputs", {{"table", md_path}, {"plot", png_path}}}};

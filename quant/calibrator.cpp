@@ -41,6 +41,14 @@ Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions
   return internal_error("calibration: unknown method");
 }
 
+Expected<double> activation_error(const TensorStats& stats, const CalibOptions& opts, float threshold) {
+  if (!opts.activation) return invalid_argument("activation_error: no activation given");
+  if (!stats.has_sign_histogram()) return invalid_argument("activation_error: statistics without a sign histogram");
+  if (stats.count() == 0) return invalid_argument("activation_error: no finite value observed");
+  const bool u8 = opts.unsigned_if_nonnegative && stats.min() >= 0.f;
+  return calib::activation_mse_error(stats, opts.activation, u8 ? 0 : -128, u8 ? 255 : 127, threshold);
+}
+
 Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const CalibOptions& opts) {
   if (!opts.symmetric) {
     if (opts.method != CalibMethod::kMinMax) {

@@ -50,6 +50,10 @@ struct CalibOptions {
 // value is zero. Errors: no finite value observed (count() == 0), percentile outside (0, 100],
 // entropy with num_bins <= 128.
 Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions& opts);
+// For a value read by a table activation (opts.activation set): the expected squared error after
+// the activation per value when quantized at `threshold` with the codes calibrate_activation would
+// use. Errors: no activation in opts, no sign histogram, no finite value observed.
+Expected<double> activation_error(const TensorStats& stats, const CalibOptions& opts, float threshold);
 // QParams for an activation: symmetric int8 [-128, 127] with scale T/127 (kMinScale for T == 0);
 // u8 [0, 255] with scale T/255 and zero point 0 when min >= 0 and unsigned_if_nonnegative; or,
 // with symmetric == false and MinMax, asymmetric u8 over [min, max] (widened to include 0).

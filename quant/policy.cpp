@@ -156,6 +156,7 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
     if (!quantized_roots.count(groups.find(n.output(0)))) continue;
     const ir::Node* producer = g.producer_of(n.input(0));
     if (producer == nullptr || !quantized_compute.count(producer->id)) continue;
+    if (policy.fused_activation_layers.count(producer->name)) continue;
     auto act = runtime::ref::node_activation(n);
     if (!act.ok()) return act.status().with_context("node '" + n.name + "'");
     quantized_roots.insert(groups.find(n.input(0)));

@@ -21,7 +21,7 @@
 //    quantized;
 //  * a yq Activation node (quant/split_activations.h) with an activation in table_activations,
 //    whose output is quantized, reads its input quantized when that input is written by a
-//    quantized compute node (its own group);
+//    quantized compute node not in fused_activation_layers (its own group);
 //  * the head decode is every non-compute node from which no path reaches a compute op (it lies
 //    after the last compute op on all paths to the outputs). With keep_head_float its nodes tie
 //    nothing, so the values they read and write stay float (YOLOX's final Concat, score sigmoids).
@@ -84,6 +84,10 @@ struct QuantPolicy {
   // YOLOX-Nano INT8/FP32 0.78 -> 0.70 (depthwise float). So it is opt-in (--table-activations,
   // kTableActivations); empty: every activation stays fused.
   std::set<std::string> table_activations;
+  // Convs whose activation stays in the conv's epilogue although table_activations names it: the
+  // layers where the table's extra rounding hurts most (the --max-drop search fills it from
+  // rank_table_damage(), quant/split_activations.h).
+  std::set<std::string> fused_activation_layers;
 };
 
 // A Conv whose weight [O, 1, kh, kw] with group > 1: one input channel per output group.

@@ -59,4 +59,41 @@ ir::ValueId block_output(const ir::Graph& g, const ir::Node& conv) {
   return y;
 }
 
+Expected<std::vector<std::string>> rank_table_damage(const ir::Graph& g, const QuantPolicy& policy,
+                                                     const std::map<ir::ValueId, TensorStats>& stats,
+                                                     const CalibOptions& calib, GroupQParamsCache* cache) {
+  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, policy));
+  std::map<ir::ValueId, size_t> group_of;
+  for (size_t i = 0; i < plan.groups.size(); ++i)
+    for (ir::ValueId v : plan.groups[i]) group_of[v] = i;
+  struct Damage {
+    double ratio;
+    size_t order;
+    std::string conv;
+  };
+  std::vector<Damage> damages;
+  for (size_t i = 0; i < plan.groups.size(); ++i) {
+    if (!plan.group_activations[i]) continue;
+    const ir::ValueId t = plan.groups[i].front();  // a pre-activation is a group of its own
+    const ir::Node* conv = g.producer_of(t);
+    const auto& readers = g.value(t).consumers();
+    if (conv == nullptr || readers.size() != 1) continue;
+    const ir::ValueId y = g.node(readers[0]).output(0);
+    auto yg = group_of.find(y);
+    auto st = stats.find(t);
+    if (yg == group_of.end() || st == stats.end()) return invalid_argument("rank_table_damage: no statistics for '" + g.value(t).name + "'");
+    const CalibOptions t_opts = group_calib_options(plan, i, calib);
+    YQ_ASSIGN_OR_RETURN(float threshold, calibrate_threshold(st->second, t_opts));
+    YQ_ASSIGN_OR_RETURN(double err, activation_error(st->second, t_opts, threshold));
+    YQ_ASSIGN_OR_RETURN(ir::QParams qy, calibrate_group(g, plan.groups[yg->second], stats,
+                                                        group_calib_options(plan, yg->second, calib), cache));
+    const double s_y = qy.scales[0];
+    damages.push_back({err / (s_y * s_y / 12.0), damages.size(), conv->name});
+  }
+  std::stable_sort(damages.begin(), damages.end(), [](const Damage& a, const Damage& b) { return a.ratio > b.ratio; });
+  std::vector<std::string> out;
+  for (const Damage& d : damages) out.push_back(d.conv);
+  return out;
+}
+
 }  // namespace yq::quant

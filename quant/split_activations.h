@@ -20,6 +20,10 @@
 
 #include "base/status.h"
 #include "ir/graph.h"
+#include <map>
+#include <string>
+#include <vector>
+
 #include "quant/policy.h"
 
 namespace yq::quant {
@@ -34,5 +38,14 @@ Expected<int> refuse_float_activations(ir::Graph& g);
 // split_activations() (read only by one Activation), the Activation's output, which is the value
 // that exists in every configuration (a float layer's conv writes it again after refusing).
 ir::ValueId block_output(const ir::Graph& g, const ir::Node& conv);
+
+// The convs whose table activation `policy` (table_activations set) plans, most damaging first:
+// the table's extra error after the activation per value (calib::activation_mse_error at the
+// pre-activation's calibrated threshold) over the rounding noise the block output has anyway
+// (s_y^2 / 12). Computed from the statistics alone, no inference: the ranking the --max-drop
+// search keeps fused first when every table does not fit the budget. Ties keep the plan's order.
+Expected<std::vector<std::string>> rank_table_damage(const ir::Graph& g, const QuantPolicy& policy,
+                                                     const std::map<ir::ValueId, TensorStats>& stats,
+                                                     const CalibOptions& calib, GroupQParamsCache* cache = nullptr);
 
 }  // namespace yq::quant

@@ -20,49 +20,65 @@
 
 namespace yq::quant::calib {
 
-float activation_mse_threshold(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax) {
-  if (!stats.has_bin_width() || !(stats.abs_max() > 0.f)) return 0.f;
+namespace {
+
+// The histogram as bins with their centres, counts split by sign, and f at +-centre.
+struct Bin {
+  double m, pos, neg, f_pos, f_neg;
+};
+
+std::vector<Bin> signed_bins(const TensorStats& stats, const std::function<float(float)>& f, int* last) {
   const auto& h = stats.abs_histogram();
   const auto& neg = stats.negative_histogram();
   const double w = stats.bin_width();
-  struct Bin {
-    double m, pos, neg, f_pos, f_neg;
-  };
   std::vector<Bin> bins;
-  int last = 0;
+  *last = 0;
   for (size_t b = 0; b < h.size(); ++b) {
     if (h[b] == 0) continue;
     const double m = (static_cast<double>(b) + 0.5) * w;
     bins.push_back({m, static_cast<double>(h[b] - neg[b]), static_cast<double>(neg[b]), f(static_cast<float>(m)),
                     f(static_cast<float>(-m))});
-    last = static_cast<int>(b);
+    *last = static_cast<int>(b);
   }
-  std::vector<double> table(static_cast<size_t>(qmax - qmin + 1));
-  auto error = [&](float t) {
-    const double s = static_cast<double>(t) / qmax;
-    for (int q = qmin; q <= qmax; ++q) table[q - qmin] = f(static_cast<float>(q * s));
-    auto code = [&](double x) {
-      const double r = std::nearbyint(x / s);  // round half to even, as qmath's quantize
-      return static_cast<int>(std::clamp(r, static_cast<double>(qmin), static_cast<double>(qmax)));
-    };
-    double e = 0.0;
-    for (const Bin& b : bins) {
-      if (b.pos > 0) {
-        const double d = b.f_pos - table[code(b.m) - qmin];
-        e += b.pos * d * d;
-      }
-      if (b.neg > 0) {
-        const double d = b.f_neg - table[code(-b.m) - qmin];
-        e += b.neg * d * d;
-      }
-    }
-    return e;
+  return bins;
+}
+
+// E(T) summed over the bins; `table` is scratch of qmax - qmin + 1 entries.
+double total_error(const std::vector<Bin>& bins, const std::function<float(float)>& f, int qmin, int qmax, float t,
+                   std::vector<double>& table) {
+  const double s = static_cast<double>(t) / qmax;
+  for (int q = qmin; q <= qmax; ++q) table[q - qmin] = f(static_cast<float>(q * s));
+  auto code = [&](double x) {
+    const double r = std::nearbyint(x / s);  // round half to even, as qmath's quantize
+    return static_cast<int>(std::clamp(r, static_cast<double>(qmin), static_cast<double>(qmax)));
   };
+  double e = 0.0;
+  for (const Bin& b : bins) {
+    if (b.pos > 0) {
+      const double d = b.f_pos - table[code(b.m) - qmin];
+      e += b.pos * d * d;
+    }
+    if (b.neg > 0) {
+      const double d = b.f_neg - table[code(-b.m) - qmin];
+      e += b.neg * d * d;
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+float activation_mse_threshold(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax) {
+  if (!stats.has_bin_width() || !(stats.abs_max() > 0.f)) return 0.f;
+  int last = 0;
+  const std::vector<Bin> bins = signed_bins(stats, f, &last);
+  const double w = stats.bin_width();
+  std::vector<double> table(static_cast<size_t>(qmax - qmin + 1));
   const float amax = stats.abs_max();
   float best_t = amax;
   double best_e = std::numeric_limits<double>::infinity();
   auto consider = [&](float t) {
-    const double e = error(t);
+    const double e = total_error(bins, f, qmin, qmax, t, table);
     if (e < best_e) {
       best_e = e;
       best_t = t;
@@ -71,6 +87,15 @@ float activation_mse_threshold(const TensorStats& stats, const std::function<flo
   for (int c = 1; c <= last && static_cast<float>(c * w) < amax; ++c) consider(static_cast<float>(c * w));
   consider(amax);
   return best_t;
+}
+
+double activation_mse_error(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax,
+                            float threshold) {
+  if (!stats.has_bin_width() || !(threshold > 0.f) || stats.count() == 0) return 0.0;
+  int last = 0;
+  const std::vector<Bin> bins = signed_bins(stats, f, &last);
+  std::vector<double> table(static_cast<size_t>(qmax - qmin + 1));
+  return total_error(bins, f, qmin, qmax, threshold, table) / static_cast<double>(stats.count());
 }
 
 }  // namespace yq::quant::calib

@@ -17,5 +17,9 @@ Expected<float> entropy_threshold(const TensorStats& stats);
 float mse_threshold(const TensorStats& stats);
 // Codes [qmin, qmax] with scale T / qmax; `f` the activation that reads the value.
 float activation_mse_threshold(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax);
+// The expected squared error after f per observed value, at `threshold` (the quantity the search
+// above minimises, divided by count()).
+double activation_mse_error(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax,
+                            float threshold);
 
 }  // namespace yq::quant::calib

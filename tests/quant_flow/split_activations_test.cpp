@@ -150,6 +150,64 @@ TEST(SplitActivations, APolicyWithoutTablesLeavesThePreActivationFloat) {
 
 float silu(float x) { return x / (1.f + std::exp(-x)); }
 
+TEST(SplitActivations, FusedActivationLayersKeepTheirPreActivationFloat) {
+  TwoConvs t("silu");
+  ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
+  const ValueId pre = t.b.g.node(t.first).output(0);
+  QuantPolicy p = tables();
+  p.fused_activation_layers.insert(t.b.g.node(t.first).name);
+  auto plan = plan_quantization(t.b.g, p);
+  ASSERT_TRUE(plan.ok());
+  size_t gi = 0;
+  EXPECT_EQ(group_of(*plan, pre, &gi), nullptr);
+  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);
+}
+
+// x -> conv a (silu) -> conv b (silu) -> conv c. Block a's pre-activation has a long negative tail
+// that widens its scale to twice its output's; block b's is as wide as its output. The table adds
+// far more error, relative to the output's own rounding, on a: it ranks first.
+TEST(SplitActivations, RankTableDamagePutsTheBlockWithTheWidestPreActivationFirst) {
+  GraphBuilder b(43);
+  const ValueId x = b.input("x", {1, 4, 6, 6});
+  std::vector<NodeId> convs;
+  ValueId v = x;
+  for (int i = 0; i < 2; ++i) {
+    v = b.conv(v, 4, 3, 1, 1);
+    convs.push_back(b.last);
+    ir::make_fused_conv(b.g, b.last);
+    b.g.node(b.last).attrs.set("activation", std::string("silu"));
+  }
+  b.output(b.conv(v, 2, 1));
+  ASSERT_EQ(*split_activations(b.g, tables()), 2);
+  auto plan = plan_quantization(b.g, tables());
+  ASSERT_TRUE(plan.ok());
+  std::map<ValueId, TensorStats> stats;
+  for (ValueId a : plan->activations) stats[a].observe(std::vector<float>{-1.f, 1.f});  // x
+  auto samples = [](float lo, float hi) {
+    std::vector<float> xs;
+    for (int i = 0; i <= 2000; ++i) xs.push_back(lo + (hi - lo) * static_cast<float>(i) / 2000.f);
+    return xs;
+  };
+  for (int i = 0; i < 2; ++i) {
+    const ValueId pre = b.g.node(convs[i]).output(0);
+    const ValueId y = b.g.value(pre).consumers().size() == 1 ? b.g.node(b.g.value(pre).consumers()[0]).output(0) : pre;
+    const std::vector<float> ts = i == 0 ? samples(-12.f, 4.f) : samples(-4.f, 4.f);
+    std::vector<float> ys;
+    for (float t : ts) ys.push_back(silu(t));
+    stats[pre] = TensorStats();
+    stats[pre].observe(ts);
+    stats[y] = TensorStats();
+    stats[y].observe(ys);
+  }
+  CalibOptions c;
+  c.method = CalibMethod::kMinMax;
+  auto ranking = rank_table_damage(b.g, tables(), stats, c);
+  ASSERT_TRUE(ranking.ok()) << ranking.status().message();
+  ASSERT_EQ(ranking->size(), 2u);
+  EXPECT_EQ((*ranking)[0], b.g.node(convs[0]).name);
+  EXPECT_EQ((*ranking)[1], b.g.node(convs[1]).name);
+}
+
 // SiLU's input: a long negative tail (down to -40, where silu is ~0) and positives up to 4.
 // Plain MSE must spend codes on the tail; the activation-aware threshold clips it and keeps the
 // positive range, so its error after SiLU is lower.
