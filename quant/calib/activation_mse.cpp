@@ -72,21 +72,8 @@ float activation_mse_threshold(const TensorStats& stats, const std::function<flo
   if (!stats.has_bin_width() || !(stats.abs_max() > 0.f)) return 0.f;
   int last = 0;
   const std::vector<Bin> bins = signed_bins(stats, f, &last);
-  const double w = stats.bin_width();
   std::vector<double> table(static_cast<size_t>(qmax - qmin + 1));
-  const float amax = stats.abs_max();
-  float best_t = amax;
-  double best_e = std::numeric_limits<double>::infinity();
-  auto consider = [&](float t) {
-    const double e = total_error(bins, f, qmin, qmax, t, table);
-    if (e < best_e) {
-      best_e = e;
-      best_t = t;
-    }
-  };
-  for (int c = 1; c <= last && static_cast<float>(c * w) < amax; ++c) consider(static_cast<float>(c * w));
-  consider(amax);
-  return best_t;
+  return argmin_threshold(stats, last, [&](float t) { return total_error(bins, f, qmin, qmax, t, table); });
 }
 
 double activation_mse_error(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax,

@@ -15,6 +15,10 @@ float minmax_threshold(const TensorStats& stats);
 Expected<float> percentile_threshold(const TensorStats& stats, double percentile);
 Expected<float> entropy_threshold(const TensorStats& stats);
 float mse_threshold(const TensorStats& stats);
+// The threshold with the least `error` among those the error-minimising calibrators try, in
+// increasing order: the bin edges c * bin_width below abs_max (c = 1 .. last, the last non-empty
+// bin), then abs_max itself; the first minimum wins, so the result is deterministic.
+float argmin_threshold(const TensorStats& stats, int last, const std::function<double(float)>& error);
 // Codes [qmin, qmax] with scale T / qmax; `f` the activation that reads the value.
 float activation_mse_threshold(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax);
 // The expected squared error after f per observed value, at `threshold` (the quantity the search

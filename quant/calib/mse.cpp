@@ -50,11 +50,16 @@ float mse_threshold(const TensorStats& stats) {
     bins.push_back({static_cast<float>((static_cast<double>(b) + 0.5) * w), static_cast<double>(h[b])});
     last = static_cast<int>(b);
   }
+  return argmin_threshold(stats, last, [&](float t) { return expected_error(bins, t); });
+}
+
+float argmin_threshold(const TensorStats& stats, int last, const std::function<double(float)>& error) {
+  const double w = stats.bin_width();
   const float amax = stats.abs_max();
   float best_t = amax;
   double best_e = std::numeric_limits<double>::infinity();
   auto consider = [&](float t) {
-    const double e = expected_error(bins, t);
+    const double e = error(t);
     if (e < best_e) {
       best_e = e;
       best_t = t;

@@ -58,6 +58,36 @@ void quantize_with_synthetic_stats(ir::Graph& g) {
   ASSERT_TRUE(apply_quantization(g, *plan, stats, o).ok());
 }
 
+// Exports `g` (quantized) as QDQ ONNX into a fresh temp folder, checks it with the ONNX checker,
+// runs it in ONNX Runtime on a random input and expects ORT's output `out` to match yoloq's
+// reference kernels on the same QDQ graph (both dequantize to the same floats, so only float
+// summation order differs). Skips (loudly) what the machine lacks.
+void expect_ort_matches_reference(const ir::Graph& g, ValueId out, const Shape& in_shape, uint32_t seed,
+                                  const std::string& tag) {
+  auto qg = build_qdq_graph(g);
+  ASSERT_TRUE(qg.ok()) << qg.status().message();
+  const std::filesystem::path tmp =
+      std::filesystem::temp_directory_path() / ("yq_qdq_" + tag + "_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  const std::string model = (tmp / (tag + "_qdq.onnx")).string();
+  ASSERT_TRUE(export_qdq_onnx_file(g, model).ok());
+  YQ_REQUIRE_ONNX_CHECKER();
+  EXPECT_TRUE(testing::onnx_checker_passes(model));
+  YQ_REQUIRE_ORT();
+  YQ_REQUIRE_REF_KERNELS();
+  GraphBuilder rnd(seed);
+  const Tensor in = rnd.random(in_shape, -3.f, 3.f);
+  const std::string in_npy = (tmp / "in.npy").string();
+  ASSERT_TRUE(save_npy(in_npy, in).ok());
+  ASSERT_TRUE(testing::run_ort(model, in_npy, (tmp / "ort").string()));
+  auto ort = load_npy((tmp / "ort" / (g.value(out).name + ".npy")).string());
+  ASSERT_TRUE(ort.ok()) << ort.status().message();
+  auto ref = ir::testing::run_reference(*qg, {in});
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  EXPECT_TRUE(ir::testing::all_close(*ort, (*ref)[0], 1e-4));
+  std::filesystem::remove_all(tmp);
+}
+
 const ir::Node* only_consumer(const ir::Graph& g, ValueId v) {
   const auto& c = g.value(v).consumers();
   return c.size() == 1 ? &g.node(c[0]) : nullptr;
@@ -158,30 +188,7 @@ TEST(QdqExport, DeterministicAndRoundTripsThroughTheImporter) {
 TEST(QdqExport, CheckerAndOnnxRuntimeAgreeWithTheReferenceKernels) {
   FusedGraph t("hardswish", 1.f / 6, 0.5f, true);
   quantize_with_synthetic_stats(t.b.g);
-  auto qg = build_qdq_graph(t.b.g);
-  ASSERT_TRUE(qg.ok()) << qg.status().message();
-  const std::filesystem::path tmp =
-      std::filesystem::temp_directory_path() / ("yq_qdq_small_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(tmp);
-  const std::string model = (tmp / "small_qdq.onnx").string();
-  ASSERT_TRUE(export_qdq_onnx_file(t.b.g, model).ok());
-  YQ_REQUIRE_ONNX_CHECKER();
-  EXPECT_TRUE(testing::onnx_checker_passes(model));
-  YQ_REQUIRE_ORT();
-  YQ_REQUIRE_REF_KERNELS();
-  GraphBuilder rnd(5);
-  const Tensor in = rnd.random({1, 4, 6, 6}, -3.f, 3.f);
-  const std::string in_npy = (tmp / "in.npy").string();
-  ASSERT_TRUE(save_npy(in_npy, in).ok());
-  ASSERT_TRUE(testing::run_ort(model, in_npy, (tmp / "ort").string()));
-  auto ort = load_npy((tmp / "ort" / (t.b.g.value(t.out).name + ".npy")).string());
-  ASSERT_TRUE(ort.ok()) << ort.status().message();
-  auto ref = ir::testing::run_reference(*qg, {in});
-  ASSERT_TRUE(ref.ok()) << ref.status().message();
-  // Same QDQ graph, two implementations: both dequantize to the same floats, so only float
-  // summation order differs.
-  EXPECT_TRUE(ir::testing::all_close(*ort, (*ref)[0], 1e-4));
-  std::filesystem::remove_all(tmp);
+  expect_ort_matches_reference(t.b.g, t.out, {1, 4, 6, 6}, 5, "small");
 }
 
 // --table-activations: the split SiLU exports as Conv -> Q/DQ(pre-activation) -> Sigmoid, Mul ->
@@ -210,28 +217,7 @@ TEST(QdqExport, TableActivationExportsItsPreActivationQdqAndLoadsBack) {
   EXPECT_EQ(count_ops(loaded, "Activation"), 1);
   EXPECT_EQ(count_ops(loaded, "Sigmoid") + count_ops(loaded, "Mul"), 0);
 
-  const std::filesystem::path tmp =
-      std::filesystem::temp_directory_path() / ("yq_qdq_table_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(tmp);
-  const std::string model = (tmp / "table_qdq.onnx").string();
-  ASSERT_TRUE(export_qdq_onnx_file(t.b.g, model).ok());
-  YQ_REQUIRE_ONNX_CHECKER();
-  EXPECT_TRUE(testing::onnx_checker_passes(model));
-  YQ_REQUIRE_ORT();
-  YQ_REQUIRE_REF_KERNELS();
-  GraphBuilder rnd(6);
-  const Tensor in = rnd.random({1, 4, 6, 6}, -3.f, 3.f);
-  const std::string in_npy = (tmp / "in.npy").string();
-  ASSERT_TRUE(save_npy(in_npy, in).ok());
-  ASSERT_TRUE(testing::run_ort(model, in_npy, (tmp / "ort").string()));
-  auto ort = load_npy((tmp / "ort" / (t.b.g.value(t.out).name + ".npy")).string());
-  ASSERT_TRUE(ort.ok()) << ort.status().message();
-  auto qg = build_qdq_graph(t.b.g);
-  ASSERT_TRUE(qg.ok());
-  auto ref = ir::testing::run_reference(*qg, {in});
-  ASSERT_TRUE(ref.ok()) << ref.status().message();
-  EXPECT_TRUE(ir::testing::all_close(*ort, (*ref)[0], 1e-4));
-  std::filesystem::remove_all(tmp);
+  expect_ort_matches_reference(t.b.g, t.out, {1, 4, 6, 6}, 6, "table");
 }
 
 TEST(UpgradeOpset, AttributesBecomeInputsAndSoftmaxKeepsItsMeaning) {
