@@ -23,6 +23,7 @@
 #include "quant/channel_loss.h"
 #include "quant/report_plot.h"
 #include "quant/sensitivity.h"
+#include "quant/split_activations.h"
 
 namespace yq::cli {
 namespace {
@@ -70,6 +71,9 @@ int run_sensitivity(const SensitivityArgs& a) {
 
   quant::QuantPolicy policy;
   a.quant.apply_to(policy);
+  // --table-activations: rank the layers as the quantizer will run them (quant/split_activations.h).
+  auto split = quant::split_activations(fp32->model.graph, policy);
+  if (!split.ok()) return report_error(split.status().with_context(a.model.model));
   auto plan = quant::plan_quantization(g, policy);
   if (!plan.ok()) return report_error(plan.status().with_context(a.model.model));
   quant::CalibrateOptions co;
