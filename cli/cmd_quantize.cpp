@@ -215,16 +215,16 @@ int run_quantize(const QuantizeArgs& a) {
     auto fp32_map = map_of(fp32->engine.get());
     if (!fp32_map.ok()) return report_error(fp32_map.status());
     fp32_map_cached = *fp32_map;
-    // The calibrator with the best full-INT8 mAP under `pol`: the four methods (unless --method was
-    // given) and per-layer calibrators (quant/layer_calibrator.h; forced by --per-layer-calibrator).
-    // `tried` gets each candidate's mAP; returns the best mAP (-1: nothing tried) and sets `c`.
-    // Full-INT8 mAP of one configuration (after its channel-loss rule).
+    // Full-INT8 mAP of one configuration of *work (after its channel-loss rule).
     auto score_config = [&](const quant::QuantPolicy& p, const quant::CalibOptions& cal) -> Expected<double> {
       YQ_ASSIGN_OR_RETURN(auto pm, quant::keep_channel_loss_float(*work, p, *stats, cal, nullptr, &qparams_cache));
       YQ_ASSIGN_OR_RETURN(auto g, quant::build_quantized_graph(*work, pm, *stats, cal, &qparams_cache));
       YQ_ASSIGN_OR_RETURN(auto e, runtime::Engine::create(g, eo));
       return map_of(e.get());
     };
+    // The calibrator with the best full-INT8 mAP under `pol`: the four methods (unless --method was
+    // given) and per-layer calibrators (quant/layer_calibrator.h; forced by --per-layer-calibrator).
+    // `tried` gets each candidate's mAP; returns the best mAP (-1: nothing tried) and sets `c`.
     auto choose_calibrator = [&](const quant::QuantPolicy& pol, quant::CalibOptions& c,
                                  std::map<std::string, quant::CalibMethod>& per_layer, nlohmann::json& wins,
                                  nlohmann::json& tried, const char* label) -> Expected<double> {
@@ -273,24 +273,28 @@ int run_quantize(const QuantizeArgs& a) {
     // The split copy is made, and its pre-activations calibrated (one more pass over the calibration
     // images), only when first tried, so a budget that ends fused costs what it did before.
     int split_count = -1;
+    // Fills split_graph and adds its pre-activations' statistics; returns how many convs it split.
+    auto make_split_graph = [&]() -> Expected<int> {
+      split_graph = fp32->model.graph;
+      quant::QuantPolicy sp = calib_policy;
+      sp.table_activations = quant::kTableActivations;
+      YQ_ASSIGN_OR_RETURN(int n, quant::split_activations(split_graph, sp));
+      if (n == 0) return 0;
+      YQ_ASSIGN_OR_RETURN(quant::QuantPlan sp_plan, quant::plan_quantization(split_graph, sp));
+      std::vector<ir::ValueId> fresh;  // the pre-activations: values the loaded graph did not have
+      for (ir::ValueId v : sp_plan.activations)
+        if (!stats->count(v)) fresh.push_back(v);
+      YQ_ASSIGN_OR_RETURN(auto more, quant::collect_stats(split_graph, fresh, *images, fp32->spec.preprocess, co));
+      stats->insert(more.begin(), more.end());
+      return n;
+    };
     auto try_tables = [&](quant::QuantPolicy& pol, const quant::CalibOptions& c, nlohmann::json& tried,
                           const char* label) -> Expected<bool> {
       if (!pol.table_activations.empty()) return false;  // --table-activations: already on
       quant::QuantPolicy t = pol;
       t.table_activations = quant::kTableActivations;
       if (split_count < 0) {
-        split_graph = fp32->model.graph;
-        quant::QuantPolicy sp = calib_policy;
-        sp.table_activations = quant::kTableActivations;
-        YQ_ASSIGN_OR_RETURN(split_count, quant::split_activations(split_graph, sp));
-        if (split_count > 0) {
-          YQ_ASSIGN_OR_RETURN(quant::QuantPlan sp_plan, quant::plan_quantization(split_graph, sp));
-          std::vector<ir::ValueId> fresh;
-          for (ir::ValueId v : sp_plan.activations)
-            if (!stats->count(v)) fresh.push_back(v);
-          YQ_ASSIGN_OR_RETURN(auto more, quant::collect_stats(split_graph, fresh, *images, fp32->spec.preprocess, co));
-          stats->insert(more.begin(), more.end());
-        }
+        YQ_ASSIGN_OR_RETURN(split_count, make_split_graph());
       }
       if (split_count == 0) return false;  // no activation worth a table
       ir::Graph* before = work;
