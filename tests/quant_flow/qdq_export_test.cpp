@@ -17,6 +17,7 @@
 #include "quant/qdq_export.h"
 #include "quant/split_activations.h"
 #include "tests/ir_passes/pass_test_util.h"
+#include "tests/quant_flow/fused_graph.h"
 #include "tests/quant_flow/qdq_test_util.h"
 
 namespace yq::quant {
@@ -27,26 +28,7 @@ using ir::ValueId;
 using ir::testing::count_ops;
 using ir::testing::GraphBuilder;
 
-// x -> FusedConv(act [, residual x]) -> y -> Conv -> out
-struct FusedGraph {
-  GraphBuilder b{11};
-  ValueId x, y, out;
-  NodeId fused;
-  FusedGraph(const std::string& act, float alpha = 0.f, float beta = 0.f, bool residual = false) {
-    x = b.input("x", {1, 4, 6, 6});
-    y = b.conv(x, 4, 3, 1, 1);
-    fused = b.last;
-    ir::make_fused_conv(b.g, fused);
-    ir::Node& n = b.g.node(fused);
-    n.attrs.set("activation", act);
-    n.attrs.set("activation_alpha", alpha);
-    n.attrs.set("activation_beta", beta);
-    if (residual) b.g.set_node_input(fused, ir::kFusedConvResidualInput, x);
-    out = b.conv(y, 2, 1);
-    b.output(out);
-    b.g.opsets[""] = 13;
-  }
-};
+using testing::FusedGraph;
 
 void quantize_with_synthetic_stats(ir::Graph& g) {
   auto plan = plan_quantization(g, QuantPolicy{});

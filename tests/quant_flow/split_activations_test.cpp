@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "ir/passes/pattern_utils.h"
 #include "quant/calibrator.h"
 #include "tests/ir_passes/pass_test_util.h"
+#include "tests/quant_flow/fused_graph.h"
 
 namespace yq::quant {
 namespace {
@@ -20,22 +22,7 @@ using ir::ValueId;
 using ir::testing::count_ops;
 using ir::testing::GraphBuilder;
 
-// x -> FusedConv(act [, residual]) -> y -> Conv -> out
-struct TwoConvs {
-  GraphBuilder b{41};
-  ValueId x, y, out;
-  NodeId first;
-  explicit TwoConvs(const std::string& act, bool residual = false) {
-    x = b.input("x", {1, 4, 6, 6});
-    y = b.conv(x, 4, 3, 1, 1);
-    first = b.last;
-    ir::make_fused_conv(b.g, first);
-    b.g.node(first).attrs.set("activation", act);
-    if (residual) b.g.set_node_input(first, ir::kFusedConvResidualInput, x);
-    out = b.conv(y, 2, 1);
-    b.output(out);
-  }
-};
+using testing::FusedGraph;
 
 QuantPolicy tables() {  // --table-activations
   QuantPolicy p;
@@ -54,12 +41,12 @@ const std::vector<ValueId>* group_of(const QuantPlan& p, ValueId v, size_t* inde
 }
 
 TEST(SplitActivations, AQuantizedSiluConvGetsAnActivationOverItsOwnQuantizedPreActivation) {
-  TwoConvs t("silu");
+  FusedGraph t("silu");
   auto n = split_activations(t.b.g, tables());
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(*n, 1);
   ASSERT_TRUE(t.b.g.verify().ok()) << t.b.g.verify().message();
-  const ir::Node& conv = t.b.g.node(t.first);
+  const ir::Node& conv = t.b.g.node(t.fused);
   EXPECT_EQ(conv.attrs.get_string("activation", "?"), "");
   const ValueId pre = conv.output(0);
   EXPECT_NE(pre, t.y);
@@ -82,17 +69,17 @@ TEST(SplitActivations, AQuantizedSiluConvGetsAnActivationOverItsOwnQuantizedPreA
   EXPECT_FALSE(plan->group_activations[yi].has_value());
   // Same function as before the split.
   YQ_REQUIRE_REF_KERNELS();
-  TwoConvs before("silu");
+  FusedGraph before("silu");
   ir::testing::expect_same_outputs(before.b.g, t.b.g, 1e-6);
 }
 
 TEST(SplitActivations, LeavesConvsWithoutATableActivationAResidualOrAQuantizedOutput) {
   {
-    TwoConvs t("relu");  // cheap in oneDNN's epilogue: not in table_activations
+    FusedGraph t("relu");  // cheap in oneDNN's epilogue: not in table_activations
     EXPECT_EQ(*split_activations(t.b.g, tables()), 0);
   }
   {
-    TwoConvs t("silu", /*residual=*/true);
+    FusedGraph t("silu", 0.f, 0.f, /*residual=*/true);
     EXPECT_EQ(*split_activations(t.b.g, tables()), 0);
   }
   {
@@ -106,62 +93,58 @@ TEST(SplitActivations, LeavesConvsWithoutATableActivationAResidualOrAQuantizedOu
     EXPECT_EQ(*split_activations(b.g, tables()), 0);
   }
   {
-    TwoConvs t("silu");
+    FusedGraph t("silu");
     EXPECT_EQ(*split_activations(t.b.g, QuantPolicy{}), 0);  // the default: activations stay fused
     EXPECT_EQ(count_ops(t.b.g, "Activation"), 0);
   }
 }
 
-// A layer the final policy keeps float reads no new rounding: its pre-activation stays float and
-// refuse_float_activations() gives the conv its activation back.
-TEST(SplitActivations, AFloatLayerKeepsItsPreActivationFloatAndGetsItsActivationBack) {
-  TwoConvs t("hardswish");
-  t.b.g.node(t.first).attrs.set("activation_alpha", 1.f / 6);
-  t.b.g.node(t.first).attrs.set("activation_beta", 0.5f);
+// Splits t's block, plans it under `policy(name of the split conv)` and expects the
+// pre-activation float while the block output is still read quantized by the next conv.
+void expect_pre_activation_float(FusedGraph& t, const std::function<QuantPolicy(const std::string&)>& policy) {
   ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
-  const ValueId pre = t.b.g.node(t.first).output(0);
-  QuantPolicy keep = tables();
-  keep.keep_float.insert(t.b.g.node(t.first).name);
-  auto plan = plan_quantization(t.b.g, keep);
+  const ValueId pre = t.b.g.node(t.fused).output(0);
+  auto plan = plan_quantization(t.b.g, policy(t.b.g.node(t.fused).name));
   ASSERT_TRUE(plan.ok());
   size_t gi = 0;
   EXPECT_EQ(group_of(*plan, pre, &gi), nullptr);
-  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);  // still read quantized by the second conv
+  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);
+}
+
+// A layer the final policy keeps float reads no new rounding: its pre-activation stays float and
+// refuse_float_activations() gives the conv its activation back.
+TEST(SplitActivations, AFloatLayerKeepsItsPreActivationFloatAndGetsItsActivationBack) {
+  FusedGraph t("hardswish", 1.f / 6, 0.5f);
+  expect_pre_activation_float(t, [](const std::string& conv) {
+    QuantPolicy keep = tables();
+    keep.keep_float.insert(conv);
+    return keep;
+  });
   auto folded = refuse_float_activations(t.b.g);
   ASSERT_TRUE(folded.ok());
   EXPECT_EQ(*folded, 1);
   EXPECT_EQ(count_ops(t.b.g, "Activation"), 0);
-  EXPECT_EQ(t.b.g.node(t.first).attrs.get_string("activation", ""), "hardswish");
-  EXPECT_EQ(t.b.g.node(t.first).output(0), t.y);
+  EXPECT_EQ(t.b.g.node(t.fused).attrs.get_string("activation", ""), "hardswish");
+  EXPECT_EQ(t.b.g.node(t.fused).output(0), t.y);
 }
 
 // A split graph planned without the activation in table_activations (the default policy, say a
 // sensitivity sweep's) reads the pre-activation in float: no rounding the user did not ask for.
 TEST(SplitActivations, APolicyWithoutTablesLeavesThePreActivationFloat) {
-  TwoConvs t("silu");
-  ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
-  const ValueId pre = t.b.g.node(t.first).output(0);
-  auto plan = plan_quantization(t.b.g, QuantPolicy{});
-  ASSERT_TRUE(plan.ok());
-  size_t gi = 0;
-  EXPECT_EQ(group_of(*plan, pre, &gi), nullptr);
-  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);
+  FusedGraph t("silu");
+  expect_pre_activation_float(t, [](const std::string&) { return QuantPolicy{}; });
+}
+
+TEST(SplitActivations, FusedActivationLayersKeepTheirPreActivationFloat) {
+  FusedGraph t("silu");
+  expect_pre_activation_float(t, [](const std::string& conv) {
+    QuantPolicy p = tables();
+    p.fused_activation_layers.insert(conv);
+    return p;
+  });
 }
 
 float silu(float x) { return x / (1.f + std::exp(-x)); }
-
-TEST(SplitActivations, FusedActivationLayersKeepTheirPreActivationFloat) {
-  TwoConvs t("silu");
-  ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
-  const ValueId pre = t.b.g.node(t.first).output(0);
-  QuantPolicy p = tables();
-  p.fused_activation_layers.insert(t.b.g.node(t.first).name);
-  auto plan = plan_quantization(t.b.g, p);
-  ASSERT_TRUE(plan.ok());
-  size_t gi = 0;
-  EXPECT_EQ(group_of(*plan, pre, &gi), nullptr);
-  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);
-}
 
 // x -> conv a (silu) -> conv b (silu) -> conv c. Block a's pre-activation has a long negative tail
 // that widens its scale to twice its output's; block b's is as wide as its output. The table adds
