@@ -15,14 +15,19 @@ void QuantOptions::add_to(CLI::App& cmd, const std::string& method_help) {
   cmd.add_flag("--table-activations", table_activations,
                "run SiLU/HardSwish after INT8 convs as a 256-entry table over the quantized pre-activation "
                "instead of in the conv's epilogue: faster, one more rounding (about 0.5 mAP on YOLOX-Nano)");
+  cmd.add_flag("--zero-points", zero_points,
+               "u8 with a zero point for tensors barely below 0 (SiLU outputs) and for table inputs: twice "
+               "the resolution of s8 (not in TensorRT caches, which are symmetric)");
 }
 
 Expected<quant::CalibOptions> QuantOptions::calib_options() const {
   YQ_ASSIGN_OR_RETURN(quant::CalibMethod m, quant::parse_calib_method(method));
+  if (zero_points && signed_only) return invalid_argument("--zero-points gives u8 codes, --signed-only forbids them");
   quant::CalibOptions c;
   c.method = m;
   c.percentile = percentile;
   c.unsigned_if_nonnegative = !signed_only;
+  c.zero_points = zero_points;
   return c;
 }
 

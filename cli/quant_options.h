@@ -20,10 +20,11 @@ struct QuantOptions {
   bool quantize_depthwise = false;
   bool allow_channel_loss = false;
   bool table_activations = false;
+  bool zero_points = false;
   CLI::Option* method_option = nullptr;  // set by add_to: was --method given?
 
   // --method (with `method_help`), --percentile, --signed-only, --quantize-depthwise,
-  // --allow-channel-loss, --table-activations.
+  // --allow-channel-loss, --table-activations, --zero-points.
   void add_to(CLI::App& cmd, const std::string& method_help);
   bool method_given() const { return method_option && method_option->count() > 0; }
   // The calibrator options; an unknown --method is an error naming it.

@@ -23,14 +23,25 @@ Expected<CalibMethod> parse_calib_method(const std::string& name) {
   return invalid_argument("calibration method: expected minmax, percentile, entropy or mse, found '" + name + "'");
 }
 
+namespace {
+// With zero points a table's input takes u8 codes over its own [lo, hi]: the activation flattens most of one side (SiLU below about -6), so a symmetric
+// s8 range would spend half its codes where the table's output hardly changes.
+bool table_input_is_u8(const TensorStats& stats, const CalibOptions& opts) {
+  return opts.zero_points && opts.unsigned_if_nonnegative && stats.count() > 0;
+}
+}  // namespace
+
 Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions& opts) {
   if (stats.count() == 0) {
     return invalid_argument("calibration: no finite value observed (" + std::to_string(stats.nonfinite_count()) +
                             " non-finite)");
   }
   if (opts.activation && stats.has_sign_histogram()) {
-    const bool u8 = opts.unsigned_if_nonnegative && stats.min() >= 0.f;
-    return calib::activation_mse_threshold(stats, opts.activation, u8 ? 0 : -128, u8 ? 255 : 127);
+    if (table_input_is_u8(stats, opts)) {
+      const calib::U8Range r = calib::activation_mse_u8_range(stats, opts.activation);
+      return std::max(-r.lo, r.hi);
+    }
+    return calib::activation_mse_threshold(stats, opts.activation, -128, 127);
   }
   switch (opts.method) {
     case CalibMethod::kMinMax: return calib::minmax_threshold(stats);
@@ -41,12 +52,16 @@ Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions
   return internal_error("calibration: unknown method");
 }
 
-Expected<double> activation_error(const TensorStats& stats, const CalibOptions& opts, float threshold) {
+Expected<double> activation_error(const TensorStats& stats, const CalibOptions& opts) {
   if (!opts.activation) return invalid_argument("activation_error: no activation given");
   if (!stats.has_sign_histogram()) return invalid_argument("activation_error: statistics without a sign histogram");
   if (stats.count() == 0) return invalid_argument("activation_error: no finite value observed");
-  const bool u8 = opts.unsigned_if_nonnegative && stats.min() >= 0.f;
-  return calib::activation_mse_error(stats, opts.activation, u8 ? 0 : -128, u8 ? 255 : 127, threshold);
+  if (table_input_is_u8(stats, opts)) {
+    const calib::U8Range r = calib::activation_mse_u8_range(stats, opts.activation);
+    return calib::activation_mse_u8_error(stats, opts.activation, r.lo, r.hi);
+  }
+  const float t = calib::activation_mse_threshold(stats, opts.activation, -128, 127);
+  return calib::activation_mse_error(stats, opts.activation, -128, 127, t);
 }
 
 Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const CalibOptions& opts) {
@@ -58,8 +73,14 @@ Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const Calib
     if (stats.count() == 0) return invalid_argument("calibration: no finite value observed");
     return asymmetric_u8_qparams(stats.min(), stats.max());
   }
+  if (opts.activation && stats.has_sign_histogram() && table_input_is_u8(stats, opts)) {
+    const calib::U8Range r = calib::activation_mse_u8_range(stats, opts.activation);
+    return asymmetric_u8_qparams(r.lo, r.hi);
+  }
   YQ_ASSIGN_OR_RETURN(float t, calibrate_threshold(stats, opts));
   if (opts.unsigned_if_nonnegative && stats.min() >= 0.f && t > 0.f) return asymmetric_u8_qparams(0.f, t);
+  if (opts.zero_points && opts.unsigned_if_nonnegative && -stats.min() <= t / 8 && t > 0.f)
+    return asymmetric_u8_qparams(stats.min(), t);
   return symmetric_qparams(t, /*weights=*/false);
 }
 

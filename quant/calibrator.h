@@ -36,12 +36,17 @@ struct CalibOptions {
   // INT8 engine's oneDNN convs take u8 sources natively, without the s8 compensation pass). T is
   // the method's threshold as for s8. TensorRT caches state such tensors as s8 with T/127.
   bool unsigned_if_nonnegative = true;
+  // A tensor that goes only slightly below zero, min >= -T/8 (SiLU's outputs: >= -0.28) gets u8
+  // over [min, T] with a zero point instead of s8 over [-T, T]: about twice the resolution. The
+  // INT8 engine passes the zero point to oneDNN (conv sources, sums, reorders). A table's input
+  // (below) gets u8 with a zero point over its least-error range. Needs unsigned_if_nonnegative.
+  bool zero_points = false;
   // The value is read only by an activation the INT8 engine runs as a table over its codes
   // (quant/split_activations.h). Then what matters is the error after the activation, not in the
   // value itself: the threshold minimises E[(f(x) - f(fq_T(x)))^2] over the signed histogram
   // (quant/calib/activation_mse.cpp), whatever `method` says. SiLU's input, say, may clip its
-  // negative tail hard (silu(-8) = -0.003) but not its positive one. `activation_name` names f
-  // (it keys caches); empty: a plain value.
+  // negative tail hard (silu(-8) = -0.003) but not its positive one. With zero_points the codes
+  // are u8 with a zero point over the [lo, hi] of least error; otherwise symmetric s8. `activation_name` names f (it keys caches); empty: a plain value.
   std::function<float(float)> activation;
   std::string activation_name;
 };
@@ -51,11 +56,12 @@ struct CalibOptions {
 // entropy with num_bins <= 128.
 Expected<float> calibrate_threshold(const TensorStats& stats, const CalibOptions& opts);
 // For a value read by a table activation (opts.activation set): the expected squared error after
-// the activation per value when quantized at `threshold` with the codes calibrate_activation would
-// use. Errors: no activation in opts, no sign histogram, no finite value observed.
-Expected<double> activation_error(const TensorStats& stats, const CalibOptions& opts, float threshold);
+// the activation per value with the codes calibrate_activation gives it. Errors: no activation in
+// opts, no sign histogram, no finite value observed.
+Expected<double> activation_error(const TensorStats& stats, const CalibOptions& opts);
 // QParams for an activation: symmetric int8 [-128, 127] with scale T/127 (kMinScale for T == 0);
-// u8 [0, 255] with scale T/255 and zero point 0 when min >= 0 and unsigned_if_nonnegative; or,
+// u8 [0, 255] with scale T/255 and zero point 0 when min >= 0 and unsigned_if_nonnegative; u8
+// over [min, T] with a zero point when zero_points and -T/8 <= min < 0; or,
 // with symmetric == false and MinMax, asymmetric u8 over [min, max] (widened to include 0).
 // symmetric == false with another method is kUnsupported.
 Expected<ir::QParams> calibrate_activation(const TensorStats& stats, const CalibOptions& opts);

@@ -187,7 +187,8 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
 GroupQParamsCache::Key GroupQParamsCache::key(const std::vector<ir::ValueId>& group, const CalibOptions& opts) {
   // An activation-aware threshold does not depend on the method.
   const int method = opts.activation ? -1 : static_cast<int>(opts.method);
-  return {group, method, opts.percentile, opts.symmetric, opts.unsigned_if_nonnegative, opts.activation_name};
+  return {group,           method, opts.percentile, opts.symmetric, opts.unsigned_if_nonnegative, opts.zero_points,
+          opts.activation_name};
 }
 
 const ir::QParams* GroupQParamsCache::find(const std::vector<ir::ValueId>& group, const CalibOptions& opts) const {

@@ -128,7 +128,7 @@ class GroupQParamsCache {
   size_t size() const { return memo_.size(); }
 
  private:
-  using Key = std::tuple<std::vector<ir::ValueId>, int, double, bool, bool, std::string>;
+  using Key = std::tuple<std::vector<ir::ValueId>, int, double, bool, bool, bool, std::string>;
   static Key key(const std::vector<ir::ValueId>& group, const CalibOptions& opts);
   std::map<Key, ir::QParams> memo_;
 };

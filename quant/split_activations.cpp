@@ -83,8 +83,7 @@ Expected<std::vector<std::string>> rank_table_damage(const ir::Graph& g, const Q
     auto st = stats.find(t);
     if (yg == group_of.end() || st == stats.end()) return invalid_argument("rank_table_damage: no statistics for '" + g.value(t).name + "'");
     const CalibOptions t_opts = group_calib_options(plan, i, calib);
-    YQ_ASSIGN_OR_RETURN(float threshold, calibrate_threshold(st->second, t_opts));
-    YQ_ASSIGN_OR_RETURN(double err, activation_error(st->second, t_opts, threshold));
+    YQ_ASSIGN_OR_RETURN(double err, activation_error(st->second, t_opts));
     YQ_ASSIGN_OR_RETURN(ir::QParams qy, calibrate_group(g, plan.groups[yg->second], stats,
                                                         group_calib_options(plan, yg->second, calib), cache));
     const double s_y = qy.scales[0];

@@ -35,7 +35,8 @@ struct Slot {
   Shape shape;
   memory::desc desc;  // f32 values (stored f32, s8 or u8); zero for other dtypes
   bool plain = true;
-  float scale = 0.f;  // int8 storage: real value = q * scale; 0 for f32
+  float scale = 0.f;  // int8 storage: real value = (q - zp) * scale; 0 for f32
+  int32_t zp = 0;
   size_t bytes = 0;
   int group = -1;                   // -1: a constant, not in the arena
   const Tensor* constant = nullptr;
@@ -83,6 +84,7 @@ struct Step {
   std::vector<memory> mems;  // keeps the bound memories alive
   std::vector<dnnl_exec_arg_t> c_args;
   float scale = 1.f;  // kReorder: output scale (quantize 1/s, dequantize s, requantize s_in/s_out)
+  int32_t zp_from = 0, zp_to = 0;  // kReorder: zero points of the int8 slots (0 for f32)
   // kReorder between two slots of one dense layout, f32 <-> s8/u8: yoloq's loop, not oneDNN's
   // kQuantizeNhwc: f32 NCHW with few channels (an image input) straight into int8 NHWC.
   enum class Dense { kNo, kQuantize, kDequantize, kQuantizeNhwc } dense = Dense::kNo;
@@ -140,6 +142,7 @@ struct Engine::Impl {
   // INT8 planning (see the "INT8" block below): per ValueId.
   std::vector<VStore> vstore;
   std::vector<float> vscale;
+  std::vector<int32_t> vzp;
   std::vector<DType> vqdtype;
   Tensor arena, scratch;
   EngineStats stats;
@@ -150,7 +153,7 @@ struct Engine::Impl {
     return static_cast<int>(groups.size()) - 1;
   }
 
-  int add_slot(ir::ValueId v, const memory::desc& desc, int group, float scale = 0.f) {
+  int add_slot(ir::ValueId v, const memory::desc& desc, int group, float scale = 0.f, int32_t zp = 0) {
     const ir::Value& val = graph.value(v);
     Slot s;
     s.value = v;
@@ -162,6 +165,7 @@ struct Engine::Impl {
       s.plain = is_plain_any(s.desc);
       s.bytes = s.desc.get_size();
       s.scale = s.dtype == DType::kF32 ? 0.f : scale;
+      s.zp = s.dtype == DType::kF32 ? 0 : zp;
     } else {
       s.bytes = static_cast<size_t>(shape_numel(val.shape)) * dtype_size(val.dtype);
     }
@@ -192,14 +196,18 @@ struct Engine::Impl {
       default: return DType::kF32;
     }
   }
+  // Same dims and element order, whatever the data types.
+  static bool same_layout(const memory::desc& a, const memory::desc& b) {
+    return !a.is_zero() && !b.is_zero() && int8::with_data_type(a, b.data_type()) == b;
+  }
   static bool is_plain_any(const memory::desc& d) {
     return !d.is_zero() && d == int8::plain_desc(d.dims(), d.data_type());
   }
 
-  // `scale`: 0 for real-valued f32, else the int8 scale wanted.
-  static bool compatible(const Slot& s, const memory::desc& want, float scale = 0.f) {
+  // `scale`: 0 for real-valued f32, else the int8 scale (and zero point) wanted.
+  static bool compatible(const Slot& s, const memory::desc& want, float scale = 0.f, int32_t zp = 0) {
     if (s.desc.is_zero()) return true;  // values that are not f32 in the IR are always plain
-    if (s.desc.data_type() != want.data_type() || s.scale != scale) return false;
+    if (s.desc.data_type() != want.data_type() || s.scale != scale || s.zp != zp) return false;
     if (s.desc == want) return true;
     return s.plain && is_plain_any(want) && s.bytes == want.get_size();
   }
@@ -213,26 +221,46 @@ struct Engine::Impl {
   // when needed. `scale` is 0 for real f32 values, or the scale of the int8 values wanted: an int8
   // value read as f32 is dequantized, an f32 value read as int8 quantized, int8 at another scale
   // requantized (each counted in stats).
-  int slot_as(ir::ValueId v, const memory::desc& want, float scale = 0.f) {
+  int slot_as(ir::ValueId v, const memory::desc& want, float scale = 0.f, int32_t zp = 0) {
     int n = native_slot(v);
-    if (compatible(slots[n], want, scale)) return n;
+    if (compatible(slots[n], want, scale, zp)) return n;
     for (int a : alts[v])
-      if (compatible(slots[a], want, scale)) return a;
+      if (compatible(slots[a], want, scale, zp)) return a;
     // An int8 graph input wanted in NHWC: quantize its f32 NCHW slot straight into that layout
     // (one pass) rather than reordering the NCHW int8 copy; prune_entry_quantizes() drops that
     // copy's quantize step if nothing else reads it.
     auto f32 = f32_source.find(v);
-    if (f32 != f32_source.end() && is_image_to_nhwc(slots[f32->second].desc, want)) n = f32->second;
-    int s = add_convert_step(n, v, want, scale);
+    if (f32 != f32_source.end() && zp == 0 && is_image_to_nhwc(slots[f32->second].desc, want)) n = f32->second;
+    int s = add_convert_step(n, v, want, scale, zp);
     alts[v].push_back(s);
     return s;
   }
 
   // Appends a reorder from slot `from` (of v) into a new slot of layout `want` holding v at int8
-  // scale `scale` (0: real f32).
-  int add_convert_step(int from, ir::ValueId v, const memory::desc& want, float scale) {
+  // scale `scale` and zero point `zp` (scale 0: real f32).
+  int add_convert_step(int from, ir::ValueId v, const memory::desc& want, float scale, int32_t zp = 0) {
+    // Zero points are applied by yoloq's dense loops only (oneDNN 2.6's jit reorder drops a source
+    // zero point when it also transposes, e.g. u8 nhwc -> f32 nchw with 128 channels), so a
+    // conversion with a zero point and a layout change becomes a pure int8 reorder (on the int8
+    // side) plus a conversion within one layout.
+    const Slot f = slots[from];  // a copy: the recursive calls grow `slots`
+    const bool f_int = f.dtype != DType::kF32, w_int = want.data_type() != memory::data_type::f32;
+    const bool zps = (f_int && f.zp != 0) || (w_int && zp != 0);
+    if (zps && !same_layout(f.desc, want)) {
+      if (f_int && w_int && f.scale == scale && f.zp == zp) {
+        // a pure int8 layout change: falls through to a plain reorder below
+      } else if (f_int) {
+        from = add_convert_step(from, v, int8::with_data_type(want, f.desc.data_type()), f.scale, f.zp);
+      } else {
+        from = add_convert_step(from, v, int8::with_data_type(f.desc, want.data_type()), scale, zp);
+        return add_convert_step(from, v, want, scale, zp);
+      }
+    } else if (zps && f_int && w_int && (f.scale != scale || f.zp != zp)) {
+      // requantize with a zero point: through f32 in the same layout
+      from = add_convert_step(from, v, int8::with_data_type(f.desc, memory::data_type::f32), 0.f);
+    }
     int g = add_group();
-    int s = add_slot(v, want, g, scale);
+    int s = add_slot(v, want, g, scale, zp);
     Step st;
     st.kind = StepKind::kReorder;
     st.reads = {from};
@@ -240,6 +268,8 @@ struct Engine::Impl {
     const float fs = slots[from].dtype == DType::kF32 ? 1.f : slots[from].scale;
     const float ts = slots[s].dtype == DType::kF32 ? 1.f : slots[s].scale;
     st.scale = fs / ts;
+    st.zp_from = slots[from].zp;
+    st.zp_to = slots[s].zp;
     const std::string& name = graph.value(v).name;
     const bool from_int = slots[from].dtype != DType::kF32, to_int = slots[s].dtype != DType::kF32;
     if (from_int && !to_int) {
@@ -248,7 +278,7 @@ struct Engine::Impl {
     } else if (!from_int && to_int) {
       st.info = add_info("quantize:" + name, "Quantize", "onednn:reorder");
       ++stats.quantize_ops;
-    } else if (from_int && to_int && slots[from].scale != slots[s].scale) {
+    } else if (from_int && to_int && (slots[from].scale != slots[s].scale || slots[from].zp != slots[s].zp)) {
       st.info = add_info("requantize:" + name, "Requantize", "onednn:reorder");
       ++stats.requantize_ops;
     } else {
@@ -286,7 +316,7 @@ struct Engine::Impl {
   Status init_quant();
   bool is_int8(ir::ValueId v) const { return v != ir::kNoValue && vstore[v] == VStore::kInt8; }
   bool same_int8(ir::ValueId a, ir::ValueId b) const {
-    return is_int8(a) && is_int8(b) && vscale[a] == vscale[b] && vqdtype[a] == vqdtype[b];
+    return is_int8(a) && is_int8(b) && vscale[a] == vscale[b] && vzp[a] == vzp[b] && vqdtype[a] == vqdtype[b];
   }
   memory::data_type int8_dt(ir::ValueId v) const {
     return vqdtype[v] == DType::kU8 ? memory::data_type::u8 : memory::data_type::s8;
@@ -299,10 +329,12 @@ struct Engine::Impl {
   bool try_int8_channel_gather(const ir::Node& n);
   bool try_int8_byte_table(const ir::Node& n);
   // Appends the step of a planned oneDNN kernel: reads its inputs in the layouts (and, for int8,
-  // scales) it asked for, places a residual in dst (in place over R when R dies here and already
-  // has dst's layout, else a copy rescaled by pre_scale; -1: no rescale), allocates its outputs.
+  // scales and zero points; empty in_zps: all 0) it asked for, places a residual in dst (in place
+  // over R when R dies here and already has dst's layout, else a copy rescaled by pre_scale; -1:
+  // no rescale), allocates its outputs.
   void emit_dnnl_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk, const std::vector<float>& in_scales,
-                      float out_scale, int pos, float pre_scale, bool int8);
+                      float out_scale, int pos, float pre_scale, bool int8, const std::vector<int32_t>& in_zps = {},
+                      int32_t out_zp = 0);
   Status plan_ref(const ir::Node& n);
   bool inputs_plain(const ir::Node& n);
   bool try_alias(const ir::Node& n);
@@ -359,8 +391,8 @@ bool Engine::Impl::try_alias(const ir::Node& n) {
     return false;
   if (same_int8(in, out)) {
     // int8 in, int8 out at the same scale: a view of the plain int8 bytes.
-    int s = slot_as(in, int8::plain_desc(vi.shape, int8_dt(in)), vscale[in]);
-    native[out] = add_slot(out, int8::plain_desc(vo.shape, int8_dt(out)), slots[s].group, vscale[out]);
+    int s = slot_as(in, int8::plain_desc(vi.shape, int8_dt(in)), vscale[in], vzp[in]);
+    native[out] = add_slot(out, int8::plain_desc(vo.shape, int8_dt(out)), slots[s].group, vscale[out], vzp[out]);
     ++stats.int8_kernels;
     add_info(n.name, n.op_type, "alias:int8");
     return true;
@@ -424,6 +456,8 @@ Status Engine::Impl::plan_output(ir::ValueId v, OutputPlan* out) {
   }
   if (native[v] < 0) return invalid_argument("value '" + val.name + "' is never computed");
   out->slot = native[v];
+  // Codes with a zero point leave through a dequantize step (the exit reorder takes a scale only).
+  if (slots[out->slot].zp != 0) out->slot = slot_as(v, fp32::plain_desc(val.shape));
   const Slot& s = slots[out->slot];
   groups[s.group].pinned = true;
   if (s.dtype != val.dtype) {
@@ -591,12 +625,23 @@ void Engine::Impl::bind() {
     if (st.kind == StepKind::kReorder) {
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
-      if (is_image_to_nhwc(from.desc, to.desc)) {
+      const bool no_zp = st.zp_from == 0 && st.zp_to == 0;
+      const bool int_copy = from.dtype != DType::kF32 && to.dtype != DType::kF32 && st.scale == 1.f && st.zp_from == st.zp_to;
+      if (!no_zp && !int_copy) {
+        // add_convert_step planned it within one layout: quantize or dequantize with the zero point
+        YQ_CHECK(same_layout(from.desc, to.desc) && (from.dtype == DType::kF32) != (to.dtype == DType::kF32) &&
+                 from.desc.get_size() / dtype_size(from.dtype) == static_cast<size_t>(shape_numel(from.shape)))
+            << "zero-point conversion of '" << graph.value(from.value).name << "' not planned as a dense one";
+        st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
+        stats.kernels[st.info].impl = "int8:dense";
+        continue;
+      }
+      if (no_zp && is_image_to_nhwc(from.desc, to.desc)) {
         st.dense = Step::Dense::kQuantizeNhwc;
         stats.kernels[st.info].impl = "int8:nchw-to-nhwc";
         continue;
       }
-      if (from.desc.dims() == to.desc.dims() && is_plain_any(from.desc) && is_plain_any(to.desc) &&
+      if (no_zp && from.desc.dims() == to.desc.dims() && is_plain_any(from.desc) && is_plain_any(to.desc) &&
           (from.dtype == DType::kF32) != (to.dtype == DType::kF32)) {
         st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
         stats.kernels[st.info].impl = "int8:dense";
@@ -624,6 +669,8 @@ void Engine::Impl::bind() {
         memory src = mem(slots[st.pre_src].desc, st.pre_src);
         memory dst = mem(slots[st.pre_dst].desc, st.pre_dst);
         // R into dst: an int8 R read by an f32 dst is dequantized on the way (pre_scale < 0).
+        // (An int8 R copied into an int8 dst keeps its codes: the sum post-op knows R's zero point;
+        // an R with a zero point read by an f32 dst was dequantized by emit_dnnl_step.)
         float sc = st.pre_scale;
         if (sc < 0) {
           const Slot& a = slots[st.pre_src];
@@ -682,9 +729,11 @@ Status Engine::Impl::execute_step(Step& st) {
         int8::quantize_nchw_to_nhwc(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, d[0],
                                     d[1], d[2] * d[3], st.scale);
       } else if (st.dense == Step::Dense::kQuantize)
-        int8::quantize_dense(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, n, st.scale);
+        int8::quantize_dense(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, n, st.scale,
+                             st.zp_to);
       else
-        int8::dequantize_dense(from.ptr, from.dtype == DType::kU8, reinterpret_cast<float*>(to.ptr), n, st.scale);
+        int8::dequantize_dense(from.ptr, from.dtype == DType::kU8, reinterpret_cast<float*>(to.ptr), n, st.scale,
+                               st.zp_from);
       return ok_status();
     }
     case StepKind::kDnnl:
@@ -754,6 +803,7 @@ Status Engine::Impl::init_quant() {
   const size_t nv = graph.value_capacity();
   vstore.assign(nv, VStore::kF32);
   vscale.assign(nv, 0.f);
+  vzp.assign(nv, 0);
   vqdtype.assign(nv, DType::kF32);
   for (size_t i = 0; i < nv; ++i) {
     ir::Value& v = graph.value(static_cast<ir::ValueId>(i));
@@ -776,9 +826,12 @@ Status Engine::Impl::init_quant() {
       continue;
     }
     const bool full_range = qp.dtype == DType::kI8 ? (qp.qmin == -128 && qp.qmax == 127) : (qp.qmin == 0 && qp.qmax == 255);
-    if (opts.use_onednn && !qp.per_channel() && qp.zero_points[0] == 0 && full_range) {
+    // A zero point only with u8 (a code range shifted below zero); s8 stays symmetric.
+    const bool zp_ok = qp.zero_points[0] == 0 || qp.dtype == DType::kU8;
+    if (opts.use_onednn && !qp.per_channel() && zp_ok && full_range) {
       vstore[i] = VStore::kInt8;
       vscale[i] = qp.scales[0];
+      vzp[i] = qp.zero_points[0];
       vqdtype[i] = qp.dtype;
     } else {
       vstore[i] = VStore::kFakeQuant;
@@ -791,7 +844,7 @@ Status Engine::Impl::finish_output(ir::ValueId o) {
   if (o == ir::kNoValue || native[o] < 0) return ok_status();
   const int n = native[o];
   if (vstore[o] == VStore::kInt8 && slots[n].dtype == DType::kF32) {
-    native[o] = add_convert_step(n, o, int8::with_data_type(slots[n].desc, int8_dt(o)), vscale[o]);
+    native[o] = add_convert_step(n, o, int8::with_data_type(slots[n].desc, int8_dt(o)), vscale[o], vzp[o]);
     if (graph.is_graph_input(o)) {
       f32_source[o] = n;
       entry_quantize_step[o] = static_cast<int>(steps.size()) - 1;
@@ -813,12 +866,12 @@ Status Engine::Impl::finish_output(ir::ValueId o) {
 
 void Engine::Impl::emit_dnnl_step(const ir::Node& n, std::unique_ptr<fp32::DnnlKernel> dk,
                                   const std::vector<float>& in_scales, float out_scale, int pos, float pre_scale,
-                                  bool int8) {
+                                  bool int8, const std::vector<int32_t>& in_zps, int32_t out_zp) {
   Step st;
   st.kind = StepKind::kDnnl;
   st.node = &n;
   for (auto [arg, idx] : dk->input_args) {
-    int s = slot_as(n.input(idx), dk->input_descs[idx], in_scales[idx]);
+    int s = slot_as(n.input(idx), dk->input_descs[idx], in_scales[idx], in_zps.empty() ? 0 : in_zps[idx]);
     st.args.push_back({arg, s, dk->input_descs[idx]});
     st.reads.push_back(s);
   }
@@ -830,6 +883,8 @@ void Engine::Impl::emit_dnnl_step(const ir::Node& n, std::unique_ptr<fp32::DnnlK
     ir::ValueId r = n.input(dk->sum_input);
     int rs = native_slot(r);
     const memory::desc& dst_desc = dk->output_descs[0];
+    // An int8 R with a zero point read by an f32 dst: dequantized first (into dst's layout).
+    if (slots[rs].zp != 0 && dst_desc.data_type() == memory::data_type::f32) rs = slot_as(r, dst_desc);
     bool alias = slots[rs].group >= 0 && slots[rs].desc == dst_desc && !groups[slots[rs].group].pinned &&
                  groups[slots[rs].group].ir_last == pos;
     for (const StepArg& a : st.args)
@@ -846,7 +901,7 @@ void Engine::Impl::emit_dnnl_step(const ir::Node& n, std::unique_ptr<fp32::DnnlK
   for (auto [arg, idx] : dk->output_args) {
     ir::ValueId o = n.output(idx);
     int g = (idx == 0 && out_group >= 0) ? out_group : add_group();
-    int s = add_slot(o, dk->output_descs[idx], g, out_scale);
+    int s = add_slot(o, dk->output_descs[idx], g, out_scale, idx == 0 ? out_zp : 0);
     native[o] = s;
     st.args.push_back({arg, s, dk->output_descs[idx]});
     st.writes.push_back(s);
@@ -868,6 +923,7 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   int8::ConvQuant q;
   q.src_dt = int8_dt(x);
   q.src_scale = vscale[x];
+  q.src_zp = vzp[x];
   const ir::ValueId r = n.op_type == "FusedConv" ? n.input(3) : ir::kNoValue;
   // An int8 dst sums R's int8 values, so R must be int8 of the same type; otherwise compute f32
   // (R read as real values) and quantize afterwards.
@@ -875,10 +931,12 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   if (int_dst) {
     q.dst_dt = int8_dt(y);
     q.dst_scale = vscale[y];
+    q.dst_zp = vzp[y];
   }
   if (r != ir::kNoValue) {
     const Slot& rs = slots[native_slot(r)];
     q.sum_scale = int_dst ? vscale[r] : 1.f;
+    q.sum_zp = int_dst ? vzp[r] : 0;
     q.res_desc = int_dst ? rs.desc : int8::with_data_type(rs.desc, memory::data_type::f32);
   }
   std::unique_ptr<fp32::DnnlKernel> dk;
@@ -894,7 +952,10 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   in_scales[0] = vscale[x];
   // int8 dst: copy R's integers unchanged (the sum post-op scales them by s_R); f32 dst: from the
   // slot scales (dequantizes an int8 R).
-  emit_dnnl_step(n, std::move(dk), in_scales, int_dst ? vscale[y] : 0.f, pos, int_dst ? 1.f : -1.f, true);
+  std::vector<int32_t> in_zps(n.inputs().size(), 0);
+  in_zps[0] = vzp[x];
+  emit_dnnl_step(n, std::move(dk), in_scales, int_dst ? vscale[y] : 0.f, pos, int_dst ? 1.f : -1.f, true, in_zps,
+                 int_dst ? vzp[y] : 0);
   YQ_RETURN_IF_ERROR(finish_output(y));
   return true;
 }
@@ -909,6 +970,7 @@ bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
   for (ir::ValueId o : n.outputs())
     if (o == ir::kNoValue || !same_int8(x, o)) return false;
   const bool pad = n.op_type == "Pad";
+  if (pad && vzp[x] != 0) return false;  // the fill is code 0, which is not the value 0
   if (pad) {
     if (n.attrs.get_string("mode", "constant") != "constant" || n.attrs.get_float("value", 0.f) != 0.f) return false;
     const ir::ValueId c = n.input(2);
@@ -932,13 +994,13 @@ bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
     } else if (graph.value(v).is_constant()) {
       st.ref_in.push_back(-2);
     } else {
-      int s = i == 0 ? slot_as(v, int8::plain_desc(graph.value(v).shape, int8_dt(v)), vscale[v]) : plain_slot(v);
+      int s = i == 0 ? slot_as(v, int8::plain_desc(graph.value(v).shape, int8_dt(v)), vscale[v], vzp[v]) : plain_slot(v);
       st.ref_in.push_back(s);
       st.reads.push_back(s);
     }
   }
   for (ir::ValueId o : n.outputs()) {
-    int s = add_slot(o, int8::plain_desc(graph.value(o).shape, int8_dt(o)), add_group(), vscale[o]);
+    int s = add_slot(o, int8::plain_desc(graph.value(o).shape, int8_dt(o)), add_group(), vscale[o], vzp[o]);
     native[o] = s;
     st.ref_out.push_back(s);
     st.writes.push_back(s);
@@ -1012,14 +1074,14 @@ bool Engine::Impl::try_int8_concat_copy(const ir::Node& n) {
   Step st;
   st.kind = StepKind::kCopy;
   st.node = &n;
-  const int ys = add_slot(y, ydesc, add_group(), vscale[y]);
+  const int ys = add_slot(y, ydesc, add_group(), vscale[y], vzp[y]);
   int64_t at = 0;
   for (ir::ValueId v : n.inputs()) {
     const Shape& sh = graph.value(v).shape;
     int64_t is[DNNL_MAX_NDIMS];
     int s = native_slot(v);
     if (!(same_int8(v, y) && strides_only(slots[s].desc, is))) {
-      s = slot_as(v, int8::plain_desc(sh, int8_dt(y)), vscale[y]);
+      s = slot_as(v, int8::plain_desc(sh, int8_dt(y)), vscale[y], vzp[y]);
       (void)strides_only(slots[s].desc, is);
     }
     CopyBox b;
@@ -1070,8 +1132,8 @@ bool Engine::Impl::try_int8_channel_gather(const ir::Node& n) {
   Step st;
   st.kind = StepKind::kChannelGather;
   st.node = &n;
-  const int in = slot_as(x, nhwc(xv.shape), vscale[x]);
-  const int out = add_slot(y, nhwc(ys), add_group(), vscale[y]);
+  const int in = slot_as(x, nhwc(xv.shape), vscale[x], vzp[x]);
+  const int out = add_slot(y, nhwc(ys), add_group(), vscale[y], vzp[y]);
   native[y] = out;
   st.reads = {in};
   st.writes = {out};
@@ -1104,7 +1166,7 @@ bool Engine::Impl::try_int8_byte_table(const ir::Node& n) {
   Step st;
   st.kind = StepKind::kByteTable;
   st.node = &n;
-  const int out = add_slot(y, int8::with_data_type(src, int8_dt(y)), add_group(), vscale[y]);
+  const int out = add_slot(y, int8::with_data_type(src, int8_dt(y)), add_group(), vscale[y], vzp[y]);
   native[y] = out;
   st.reads = {in};
   st.writes = {out};
@@ -1163,7 +1225,10 @@ Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
     return false;
   }
   if (!dk) return false;
-  emit_dnnl_step(n, std::move(dk), in_scales, vscale[y], pos, 1.f, true);
+  // Pool, resize and concat see codes of one scale and zero point (max, interpolation weights
+  // summing to 1, and copies all commute with the shift).
+  emit_dnnl_step(n, std::move(dk), in_scales, vscale[y], pos, 1.f, true, std::vector<int32_t>(n.inputs().size(), vzp[y]),
+                 vzp[y]);
   return true;
 }
 

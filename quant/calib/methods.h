@@ -25,5 +25,14 @@ float activation_mse_threshold(const TensorStats& stats, const std::function<flo
 // above minimises, divided by count()).
 double activation_mse_error(const TensorStats& stats, const std::function<float(float)>& f, int qmin, int qmax,
                             float threshold);
+// Asymmetric u8 codes (qmath's asymmetric_u8_qparams(lo, hi)) for a value read only by f: the
+// range lo <= 0 <= hi with the least error after f (coordinate descent over bin edges, from the
+// symmetric optimum; deterministic). Both 0 when every observed value is zero.
+struct U8Range {
+  float lo, hi;
+};
+U8Range activation_mse_u8_range(const TensorStats& stats, const std::function<float(float)>& f);
+// The expected squared error after f per observed value with the u8 codes of [lo, hi].
+double activation_mse_u8_error(const TensorStats& stats, const std::function<float(float)>& f, float lo, float hi);
 
 }  // namespace yq::quant::calib

@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <random>
 
 #include "ir/passes/pattern_utils.h"
 #include "quant/calibrator.h"
+#include "quant/qmath.h"
 #include "tests/ir_passes/pass_test_util.h"
 #include "tests/quant_flow/fused_graph.h"
 
@@ -220,6 +222,72 @@ TEST(ActivationAwareCalibration, ClipsTheTailTheActivationFlattensAndKeepsTheOth
     return e;
   };
   EXPECT_LT(err_after(t_aware), err_after(t_plain));
+}
+
+// With zero points the same table input gets u8 codes over its own [lo, hi]: lo clips the tail
+// SiLU flattens, hi keeps the positive side, and the error after SiLU beats the symmetric s8 codes.
+TEST(ActivationAwareCalibration, WithZeroPointsATableInputGetsU8CodesOverItsLeastErrorRange) {
+  TensorStats s;
+  std::vector<float> xs;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> pre(0.f, 2.f);  // a BN-folded pre-activation...
+  for (int i = 0; i < 8000; ++i) xs.push_back(pre(rng));
+  for (int i = 0; i < 200; ++i) xs.push_back(-40.f + 30.f * static_cast<float>(i) / 200.f);  // ...with a far tail
+  s.observe(xs);
+  CalibOptions sym;
+  sym.method = CalibMethod::kMse;
+  sym.activation = silu;
+  sym.activation_name = "silu";
+  CalibOptions zp = sym;
+  zp.zero_points = true;
+  auto q_sym = calibrate_activation(s, sym);
+  auto q_zp = calibrate_activation(s, zp);
+  ASSERT_TRUE(q_sym.ok() && q_zp.ok());
+  EXPECT_EQ(q_sym->dtype, DType::kI8);
+  ASSERT_EQ(q_zp->dtype, DType::kU8);
+  const float lo = -static_cast<float>(q_zp->zero_points[0]) * q_zp->scales[0];
+  const float hi = static_cast<float>(255 - q_zp->zero_points[0]) * q_zp->scales[0];
+  EXPECT_GE(hi, 3.9f);  // the positive side is not clipped
+  EXPECT_LT(lo, -0.5f);  // the negative side keeps SiLU's dip...
+  EXPECT_GT(lo, -12.f);  // ...but not the flat tail
+  auto err_after = [&](const ir::QParams& q) {
+    double e = 0;
+    for (float x : xs)
+      e += std::pow(silu(x) - silu(fake_quantize_value(x, q.scales[0], q.zero_points[0], q.qmin, q.qmax)), 2);
+    return e / static_cast<double>(xs.size());
+  };
+  EXPECT_LT(err_after(*q_zp), err_after(*q_sym)) << "u8 [" << lo << ", " << hi << "], s8 scale " << q_sym->scales[0];
+  // activation_error states the error of the codes calibrate_activation gives, from the histogram.
+  auto e_zp = activation_error(s, zp);
+  auto e_sym = activation_error(s, sym);
+  ASSERT_TRUE(e_zp.ok() && e_sym.ok());
+  EXPECT_LT(*e_zp, *e_sym);
+  EXPECT_NEAR(*e_zp, err_after(*q_zp), 0.05 * err_after(*q_zp));
+  EXPECT_NEAR(*e_sym, err_after(*q_sym), 0.05 * err_after(*q_sym));
+}
+
+// A plain value barely below zero (a SiLU output, >= -0.28) gets u8 over [min, T] with a zero
+// point when zero points are on; otherwise s8.
+TEST(ActivationAwareCalibration, ZeroPointsGiveU8ToValuesBarelyBelowZero) {
+  TensorStats s;
+  s.observe(std::vector<float>{-0.27f, 0.5f, 3.f, 12.7f});
+  CalibOptions o;
+  o.method = CalibMethod::kMinMax;
+  auto off = calibrate_activation(s, o);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->dtype, DType::kI8);
+  o.zero_points = true;
+  auto on = calibrate_activation(s, o);
+  ASSERT_TRUE(on.ok());
+  ASSERT_EQ(on->dtype, DType::kU8);
+  EXPECT_NEAR(on->scales[0], (12.7f + 0.27f) / 255.f, 1e-6f);
+  EXPECT_EQ(on->zero_points[0], 5);  // round(0.27 / 0.05086)
+  // Far below zero (min < -T/8) stays symmetric.
+  TensorStats wide;
+  wide.observe(std::vector<float>{-3.f, 0.5f, 12.7f});
+  auto w = calibrate_activation(wide, o);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->dtype, DType::kI8);
 }
 
 TEST(ActivationAwareCalibration, NegativeHistogramMergesAndRoundTrips) {

@@ -63,15 +63,25 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   const bool int_dst = q.dst_dt != memory::data_type::f32;
   const std::string act = fused ? n.attrs.get_string("activation", "") : "";
   // 1/s_y: on the activation when it is the last post-op, else a final eltwise_linear.
-  const bool scale_on_act = int_dst && !has_res && !act.empty();
+  const bool scale_on_act = int_dst && !has_res && !act.empty() && q.dst_zp == 0;
   // hardsigmoid's linear -> clip followed (after the sum) by the 1/s_y linear is also computed
   // wrongly by oneDNN 2.6's int8 jit: leave that rare combination to f32 conv + quantize.
   if (act == "hardsigmoid" && int_dst && !scale_on_act) return decline();
   if (fused && !fp32::append_activation(n, po, scale_on_act ? 1.f / q.dst_scale : 1.f)) return decline();
-  if (has_res) po.append_sum(q.sum_scale);
-  if (int_dst && !scale_on_act) po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / q.dst_scale, 0.f);
+  // sum: dst = s_R * (R - zp_R) + ...; then y / s_y + zp_y (the zero point rides on the linear).
+  if (has_res) {
+    if (q.sum_zp != 0) {
+      po.append_sum(q.sum_scale, q.sum_zp);
+    } else {
+      po.append_sum(q.sum_scale);
+    }
+  }
+  if (int_dst && !scale_on_act)
+    po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / q.dst_scale, static_cast<float>(q.dst_zp));
   dnnl::primitive_attr attr = fp32::base_attr();
   attr.set_post_ops(po);
+  // A source zero point: oneDNN subtracts it (padding included) from the u8 codes.
+  if (q.src_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   attr.set_output_scales(wq.per_channel() ? (1 << 1) : 0,
                          wq.per_channel() ? oscales : std::vector<float>{oscales[0]});
 
@@ -118,6 +128,11 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   if (has_res) {
     k_out->sum_input = 3;
     k_out->input_descs[3] = pd.dst_desc();
+  }
+  if (q.src_zp != 0) {
+    memory zp(memory::desc({1}, memory::data_type::s32, memory::format_tag::x), eng);
+    *static_cast<int32_t*>(zp.get_data_handle()) = q.src_zp;
+    k_out->owned_args.push_back({DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp});
   }
   k_out->scratchpad_desc = pd.scratchpad_desc();
   return k_out;

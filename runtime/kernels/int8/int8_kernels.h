@@ -25,12 +25,15 @@ namespace yq::runtime::int8 {
 struct ConvQuant {
   dnnl::memory::data_type src_dt = dnnl::memory::data_type::s8;  // s8 or u8
   float src_scale = 1.f;
+  int32_t src_zp = 0;  // u8 sources may have a zero point (real value = (q - zp) * scale)
   // dst: s8/u8 (then dst_scale is s_y) or f32 (dst_scale ignored).
   dnnl::memory::data_type dst_dt = dnnl::memory::data_type::f32;
   float dst_scale = 1.f;
+  int32_t dst_zp = 0;
   // Residual (FusedConv input 3), when present: the scale of the values dst holds before the
   // primitive runs (s_R for an int8 R in an int8 dst; 1 for a real-valued f32 dst).
   float sum_scale = 1.f;
+  int32_t sum_zp = 0;  // R's zero point, for an int8 R in an int8 dst
   // The layout R currently has (zero: none/any); an int8 dst in it allows an in-place sum.
   dnnl::memory::desc res_desc;
 };
@@ -54,11 +57,13 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g,
                                                               const std::vector<dnnl::memory::desc>& srcs,
                                                               const dnnl::engine& eng);
 
-// Quantize n floats of a dense tensor to s8/u8 (q = saturate(round_half_even(x * inv_scale))), or
-// dequantize them back (y = q * scale): the reorders between two slots of one dense layout
-// (int8_quantize.cpp says why oneDNN's reorder is not used for them).
-void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale);
-void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale);
+// Quantize n floats of a dense tensor to s8/u8 (q = saturate(round_half_even(x * inv_scale) + zp)),
+// or dequantize them back (y = (q - zp) * scale): the reorders between two slots of one dense
+// layout (int8_quantize.cpp says why oneDNN's reorder is not used for them), and every
+// conversion with a zero point (oneDNN 2.6's jit reorder drops the zero point of a u8 nhwc ->
+// f32 nchw reorder with 128 channels).
+void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale, int32_t zp = 0);
+void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale, int32_t zp = 0);
 // Quantize an f32 NCHW tensor with few channels (an image) straight into NHWC s8/u8, the layout the
 // int8 stem conv reads: the same arithmetic as quantize_dense. 1 <= c <= kMaxInterleaveChannels.
 inline constexpr int64_t kMaxInterleaveChannels = 4;

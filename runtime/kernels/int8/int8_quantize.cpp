@@ -19,17 +19,20 @@ namespace {
 constexpr int64_t kParallelElems = 1 << 15;
 constexpr int64_t kBlock = 16;  // floats per SSE2 iteration (one 16-byte store)
 
+// q = saturate(round_half_even(x * mul) + zp): the clamp to [lo - zp, hi - zp] happens before the
+// rounding, which commutes with adding the integer zp.
 template <bool kU8>
-void quantize_range(const float* x, uint8_t* q, int64_t begin, int64_t end, float mul) {
-  const float lo = kU8 ? 0.f : -128.f, hi = kU8 ? 255.f : 127.f;
+void quantize_range(const float* x, uint8_t* q, int64_t begin, int64_t end, float mul, int32_t zp = 0) {
+  const float lo = (kU8 ? 0.f : -128.f) - static_cast<float>(zp), hi = (kU8 ? 255.f : 127.f) - static_cast<float>(zp);
   const __m128 m = _mm_set1_ps(mul), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+  const __m128i vzp = _mm_set1_epi32(zp);
   int64_t i = begin;
   for (; i + kBlock <= end; i += kBlock) {
     __m128i r[4];
     for (int k = 0; k < 4; ++k) {
       // max(v, lo) returns lo for a NaN v (MAXPS returns its second operand), as oneDNN's saturation does.
       const __m128 v = _mm_min_ps(_mm_max_ps(_mm_mul_ps(_mm_loadu_ps(x + i + 4 * k), m), vlo), vhi);
-      r[k] = _mm_cvtps_epi32(v);
+      r[k] = _mm_add_epi32(_mm_cvtps_epi32(v), vzp);
     }
     const __m128i a = _mm_packs_epi32(r[0], r[1]), b = _mm_packs_epi32(r[2], r[3]);
     const __m128i p = kU8 ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
@@ -37,14 +40,14 @@ void quantize_range(const float* x, uint8_t* q, int64_t begin, int64_t end, floa
   }
   for (; i < end; ++i) {
     const __m128 v = _mm_min_ss(_mm_max_ss(_mm_mul_ss(_mm_set_ss(x[i]), m), vlo), vhi);
-    const int r = _mm_cvtss_si32(v);
+    const int r = _mm_cvtss_si32(v) + zp;
     q[i] = static_cast<uint8_t>(kU8 ? r : static_cast<int8_t>(r));
   }
 }
 
 template <class T>
-void dequantize_range(const T* q, float* y, int64_t begin, int64_t end, float scale) {
-  for (int64_t i = begin; i < end; ++i) y[i] = static_cast<float>(q[i]) * scale;
+void dequantize_range(const T* q, float* y, int64_t begin, int64_t end, float scale, int32_t zp) {
+  for (int64_t i = begin; i < end; ++i) y[i] = static_cast<float>(static_cast<int32_t>(q[i]) - zp) * scale;
 }
 
 constexpr int64_t kInterleavePixels = 1024;  // pixels per block of quantize_nchw_to_nhwc
@@ -72,14 +75,14 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) int64_t interleave_vbmi(
 
 }  // namespace
 
-void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale) {
+void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale, int32_t zp) {
   auto* out = static_cast<uint8_t*>(q);
   if (to_u8)
     parallel_ranges(n, n >= kParallelElems, kBlock,
-                    [&](int64_t b, int64_t e) { quantize_range<true>(x, out, b, e, inv_scale); });
+                    [&](int64_t b, int64_t e) { quantize_range<true>(x, out, b, e, inv_scale, zp); });
   else
     parallel_ranges(n, n >= kParallelElems, kBlock,
-                    [&](int64_t b, int64_t e) { quantize_range<false>(x, out, b, e, inv_scale); });
+                    [&](int64_t b, int64_t e) { quantize_range<false>(x, out, b, e, inv_scale, zp); });
 }
 
 void quantize_nchw_to_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64_t c, int64_t hw, float inv_scale) {
@@ -111,13 +114,15 @@ void quantize_nchw_to_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64
   });
 }
 
-void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale) {
+void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale, int32_t zp) {
   if (from_u8)
-    parallel_ranges(n, n >= kParallelElems, kBlock,
-                    [&](int64_t b, int64_t e) { dequantize_range(static_cast<const uint8_t*>(q), y, b, e, scale); });
+    parallel_ranges(n, n >= kParallelElems, kBlock, [&](int64_t b, int64_t e) {
+      dequantize_range(static_cast<const uint8_t*>(q), y, b, e, scale, zp);
+    });
   else
-    parallel_ranges(n, n >= kParallelElems, kBlock,
-                    [&](int64_t b, int64_t e) { dequantize_range(static_cast<const int8_t*>(q), y, b, e, scale); });
+    parallel_ranges(n, n >= kParallelElems, kBlock, [&](int64_t b, int64_t e) {
+      dequantize_range(static_cast<const int8_t*>(q), y, b, e, scale, zp);
+    });
 }
 
 }  // namespace yq::runtime::int8
