@@ -145,6 +145,15 @@ void copy_tiled(const T* in, T* out, const Region& r, int tj, bool parallel) {
   }
 }
 
+// Rows of kBytes at constant strides: an nhwc Concat along C (rows of C_i bytes) with the copy a
+// fixed-size move the compiler inlines. The general row loop below (odometer and a memcpy call
+// per row) took 6.5 ns per 16-byte row: 0.14 ms for one of YOLOX-Nano's int8 concats.
+template <size_t kBytes>
+void copy_fixed_rows(const char* in, char* out, int64_t rows, int64_t is, int64_t os, bool parallel) {
+#pragma omp parallel for if (parallel) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * os, in + r * is, kBytes);
+}
+
 template <typename T>
 void copy_region(const T* in, T* out, const Region& r) {
   const int last = r.rank - 1;
@@ -152,6 +161,19 @@ void copy_region(const T* in, T* out, const Region& r) {
   int64_t rows = 1;
   for (int d = 0; d < last; ++d) rows *= r.dims[d];
   const bool parallel = rows * inner * static_cast<int64_t>(sizeof(T)) >= kParallelBytes && omp_get_max_threads() > 1;
+  if (r.rank == 2 && r.is[1] == 1 && r.os[1] == 1) {
+    const auto* i8 = reinterpret_cast<const char*>(in);
+    auto* o8 = reinterpret_cast<char*>(out);
+    const int64_t is = r.is[0] * static_cast<int64_t>(sizeof(T)), os = r.os[0] * static_cast<int64_t>(sizeof(T));
+    switch (static_cast<size_t>(inner) * sizeof(T)) {
+      case 8: return copy_fixed_rows<8>(i8, o8, rows, is, os, parallel);
+      case 16: return copy_fixed_rows<16>(i8, o8, rows, is, os, parallel);
+      case 32: return copy_fixed_rows<32>(i8, o8, rows, is, os, parallel);
+      case 64: return copy_fixed_rows<64>(i8, o8, rows, is, os, parallel);
+      case 128: return copy_fixed_rows<128>(i8, o8, rows, is, os, parallel);
+      default: break;
+    }
+  }
   if (r.os[last] == 1 && r.is[last] != 1) {
     for (int d = 0; d < last; ++d)
       if (r.is[d] == 1 && r.dims[d] >= kTile / 2 && inner >= kTile / 2) return copy_tiled(in, out, r, d, parallel);
