@@ -10,11 +10,13 @@ from `yoloq bench` / ORT runs made back to back (FP32, INT8, ORT) for each row, 
 quantize report, so that a busy moment of the machine hits all three alike.
 
     bench/ptq_targets.py [--yoloq build/yoloq] [--threads 2] [--calib-images 32] [--methods entropy,percentile,mse,minmax,per-layer]
+                         [--quantize-options "--quantize-depthwise --table-activations --zero-points"]
 """
 import argparse
 import glob
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -33,6 +35,8 @@ def main():
     ap.add_argument("--methods", default="entropy,percentile,mse,minmax,per-layer")
     ap.add_argument("--table-activations", action="store_true",
                     help="quantize with --table-activations (SiLU/HardSwish as INT8 tables)")
+    ap.add_argument("--quantize-options", default="",
+                    help='more `yoloq quantize` options, e.g. "--quantize-depthwise --table-activations --zero-points"')
     ap.add_argument("--yoloq", default=os.path.join(ROOT, "build", "yoloq"), help="the yoloq binary")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
@@ -50,7 +54,7 @@ def main():
             calib = ["--method", "mse", "--per-layer-calibrator"] if method == "per-layer" else ["--method", method]
             j = run_json([yoloq, "quantize", m, "--calib", os.path.join(data, "coco128", "images", "train2017"),
                           "--calib-images", str(a.calib_images), *calib, "--out", q,
-                          *(["--table-activations"] if a.table_activations else []),
+                          *(["--table-activations"] if a.table_activations else []), *shlex.split(a.quantize_options),
                           "--val", os.path.join(data, "coco128"), "--threads", str(a.threads), "--json"])
             bench = [yoloq, "bench", "--threads", str(a.threads), "--iters", "50", "--json"]
             fp = run_json(bench[:2] + [m] + bench[2:])

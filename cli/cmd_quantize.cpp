@@ -8,9 +8,10 @@
 //
 // Partial quantization: --keep-float NAME... keeps named layers float; --keep-float-top K
 // --sensitivity FILE.json keeps the K most sensitive layers of a `yoloq sensitivity` ranking float.
-// Accuracy budget: --max-drop D --val DIR first tries everything INT8, depthwise convs included,
-// and keeps it if some calibrator meets D; otherwise it starts from the policy's depthwise-float
-// default. Either way it picks the calibrator with the best mAP on the validation subset (the four
+// Accuracy budget: --max-drop D --val DIR first tries the fastest configuration (every conv INT8,
+// SiLU/HardSwish as tables, u8 zero points: --table-activations --zero-points
+// --quantize-depthwise), then everything INT8 with fused activations, and keeps the first that
+// some calibrator takes within D; otherwise it starts from the policy's depthwise-float default. Either way it picks the calibrator with the best mAP on the validation subset (the four
 // methods unless --method is given, and per-layer calibrators), ranks the layers (--sensitivity
 // FILE, else a one-float sweep scored by mAP on the validation images, or --rank-metric
 // sqnr|mse|cosine) and returns the fewest top-ranked layers to float that keep the mAP drop within
@@ -199,9 +200,10 @@ int run_quantize(const QuantizeArgs& a) {
   };
   // Per-layer calibrators: the cheapest-error method for each group, over the four methods.
   nlohmann::json layer_calibrators = nlohmann::json::object();
-  auto choose_per_layer = [&](const quant::QuantPolicy& pol) -> Expected<quant::LayerCalibratorChoice> {
+  auto choose_per_layer = [&](const quant::QuantPolicy& pol,
+                              const quant::CalibOptions& cal) -> Expected<quant::LayerCalibratorChoice> {
     YQ_ASSIGN_OR_RETURN(auto inputs, sweep_inputs());
-    return quant::choose_layer_calibrators(*work, pol, *stats, calib,
+    return quant::choose_layer_calibrators(*work, pol, *stats, cal,
                                            {quant::CalibMethod::kEntropy, quant::CalibMethod::kPercentile,
                                             quant::CalibMethod::kMse, quant::CalibMethod::kMinMax},
                                            inputs, a.threads, !a.model.json);
@@ -252,7 +254,7 @@ int run_quantize(const QuantizeArgs& a) {
           std::fprintf(stderr, "%scalibrator %-10s full INT8 mAP %.2f\n", label, quant::calib_method_name(c.method), best);
       }
       if ((!a.quant.method_given() && !a.asymmetric) || a.per_layer_calibrator) {
-        YQ_ASSIGN_OR_RETURN(auto choice, choose_per_layer(pol));
+        YQ_ASSIGN_OR_RETURN(auto choice, choose_per_layer(pol, c));
         quant::QuantPolicy pl = pol;
         pl.calib_methods = choice.methods;
         YQ_ASSIGN_OR_RETURN(double mp, score_config(pl, c));
@@ -328,11 +330,72 @@ int run_quantize(const QuantizeArgs& a) {
       best = mp;
       return true;
     };
-    // First everything INT8, depthwise convs included (the fastest configuration): taken when it
-    // meets the budget (NanoDet-m: 0.12 drop with the percentile calibrator, INT8/FP32 0.49 instead
-    // of 0.56). Otherwise the policy's depthwise-float default is the starting point of the search.
+    // The fastest configuration first, for models with SiLU/HardSwish: every conv INT8 (depthwise
+    // included), activations as tables, and u8 zero points for the values barely below zero that
+    // SiLU makes (twice the resolution of s8: what pays for the tables' extra rounding; YOLOX-Nano
+    // full INT8 drop 0.3-0.6 at INT8/FP32 ~0.45). Taken when some calibrator meets the budget.
+    bool fastest = false;
+    if (policy.table_activations.empty() && calib.unsigned_if_nonnegative && calib.symmetric) {
+      if (split_count < 0) {
+        auto n = make_split_graph();
+        if (!n.ok()) return report_error(n.status().with_context(a.model.model));
+        split_count = *n;
+      }
+      if (split_count > 0) {
+        quant::QuantPolicy f = policy;
+        f.quantize_depthwise = true;
+        f.table_activations = quant::kTableActivations;
+        quant::CalibOptions c = calib;
+        c.zero_points = true;
+        ir::Graph* before = work;
+        work = &split_graph;
+        std::map<std::string, quant::CalibMethod> per_layer;
+        nlohmann::json wins = nlohmann::json::object(), tried = nlohmann::json::object();
+        auto mp = choose_calibrator(f, c, per_layer, wins, tried, "fastest (tables, zero points): ");
+        if (!mp.ok()) return report_error(mp.status().with_context(a.model.model));
+        calib_tried["fastest"] = tried;
+        f.calib_methods = per_layer;
+        double fmp = *mp;
+        if (fmp >= 0.0 && fp32_map_cached - fmp > a.max_drop && fp32_map_cached - fmp <= a.max_drop + 1.0) {
+          // Close: keep fused the blocks whose table rounding hurts most (ranked from the statistics,
+          // as try_tables does), at most 8 (beyond that the fused epilogues eat the gain, and on
+          // YOLOX-Nano keeping 1-48 fused scored 0.2-1.4 below all tables).
+          auto ranking = quant::rank_table_damage(*work, f, *stats, c, &qparams_cache);
+          if (!ranking.ok()) return report_error(ranking.status().with_context(a.model.model));
+          ranking->resize(std::min<size_t>(ranking->size(), 8));
+          quant::FloatSetScoreFn fused_score = [&](const std::set<std::string>& fused) -> Expected<double> {
+            if (fused.empty()) return fmp;
+            quant::QuantPolicy p = f;
+            p.fused_activation_layers = fused;
+            YQ_ASSIGN_OR_RETURN(double m, score_config(p, c));
+            if (!a.model.json) std::fprintf(stderr, "fastest: %zu kept fused: mAP %.2f\n", fused.size(), m);
+            return m;
+          };
+          auto res = quant::search_float_budget(*ranking, fp32_map_cached, a.max_drop, fused_score);
+          if (!res.ok()) return report_error(res.status().with_context(a.model.model));
+          calib_tried["fastest"]["fused_layers"] = res->k;
+          for (const quant::BudgetStep& st : res->steps) calib_tried["fastest"]["fused_steps"].push_back({st.k, st.score});
+          if (res->met) {
+            f.fused_activation_layers.insert(res->float_layers.begin(), res->float_layers.end());
+            fmp = res->score;
+          }
+        }
+        if (fmp >= 0.0 && fp32_map_cached - fmp <= a.max_drop) {
+          fastest = true;
+          best = fmp;
+          policy = f;
+          calib = c;
+          layer_calibrators = wins;
+        } else {
+          work = before;
+        }
+      }
+    }
+    // Then everything INT8, depthwise convs included, activations fused: taken when it meets the
+    // budget (NanoDet-m: 0.12 drop with the percentile calibrator, INT8/FP32 0.49 instead of
+    // 0.56). Otherwise the policy's depthwise-float default is the starting point of the search.
     bool depthwise_int8 = false;
-    if (!policy.quantize_depthwise && has_depthwise_conv(*work)) {
+    if (!fastest && !policy.quantize_depthwise && has_depthwise_conv(*work)) {
       quant::QuantPolicy dw = policy;
       dw.quantize_depthwise = true;
       quant::CalibOptions c = calib;
@@ -352,7 +415,7 @@ int run_quantize(const QuantizeArgs& a) {
         if (!tables.ok()) return report_error(tables.status().with_context(a.model.model));
       }
     }
-    if (!depthwise_int8) {
+    if (!fastest && !depthwise_int8) {
       std::map<std::string, quant::CalibMethod> per_layer;
       auto mp = choose_calibrator(policy, calib, per_layer, layer_calibrators, calib_tried, "");
       if (!mp.ok()) return report_error(mp.status().with_context(a.model.model));
@@ -463,6 +526,7 @@ int run_quantize(const QuantizeArgs& a) {
     if (Status s = quant::write_line_plot_png(png_path, plot); !s.ok()) return report_error(s);
     budget_json = {{"max_drop", a.max_drop}, {"met", res->met}, {"layers_float", res->k},
                    {"table_activations", !policy.table_activations.empty()},
+                   {"zero_points", calib.zero_points},
                    {"fused_activation_layers", policy.fused_activation_layers},
                    {"float_layers", res->float_layers}, {"calibrators", calib_tried},
                    {"fp32_latency_ms", fp32_lat}, {"steps", steps},
@@ -470,7 +534,7 @@ int run_quantize(const QuantizeArgs& a) {
   }
 
   if (!budget && a.per_layer_calibrator) {
-    auto choice = choose_per_layer(policy);
+    auto choice = choose_per_layer(policy, calib);
     if (!choice.ok()) return report_error(choice.status().with_context(a.model.model));
     policy.calib_methods = choice->methods;
     layer_calibrators = choice->wins;
@@ -545,6 +609,8 @@ int run_quantize(const QuantizeArgs& a) {
   const runtime::EngineStats& es = (*int8_engine)->stats();
   int table_activations = 0;  // --table-activations: activations the engine runs as byte tables
   for (const auto& k : es.kernels) table_activations += k.impl.rfind("int8:table:", 0) == 0 ? 1 : 0;
+  int zero_point_values = 0;  // --zero-points: activations stored as u8 with a zero point
+  for (const auto& [name, r] : ranges.tensors) zero_point_values += r.zero_point != 0 ? 1 : 0;
 
   nlohmann::json j = {{"model", a.model.model},
                       {"family", fp32->spec.family},
@@ -559,6 +625,7 @@ int run_quantize(const QuantizeArgs& a) {
                       {"channel_loss", loss_json},
                       {"depthwise_float_layers", depthwise_float},
                       {"table_activations", table_activations},
+                      {"zero_point_values", zero_point_values},
                       {"latency_ms", {{"fp32", fp32_ms}, {"int8", int8_ms}, {"ratio", int8_ms / fp32_ms}}},
                       {"size_bytes", {{"fp32_onnx", fp32_bytes}, {"qdq_onnx", qdq->size()}, {"int8_weights", es.weight_bytes}}},
                       {"engine", {{"int8_kernels", es.int8_kernels}, {"quantize_ops", es.quantize_ops},
@@ -603,6 +670,7 @@ int run_quantize(const QuantizeArgs& a) {
   if (table_activations > 0) {
     std::printf("  %d activations run as INT8 tables over their quantized pre-activations\n", table_activations);
   }
+  if (zero_point_values > 0) std::printf("  %d values stored as u8 with a zero point\n", zero_point_values);
   if (!losses.empty()) std::printf("  kept float by the channel-loss rule (--allow-channel-loss to quantize them):\n");
   for (const auto& l : losses) std::printf("    %s\n", quant::describe_channel_loss(l).c_str());
   std::printf("  wrote %s, %s, %s\n", a.out.c_str(), ranges_path.c_str(), trt_path.c_str());

@@ -177,29 +177,42 @@ TEST(QdqExport, CheckerAndOnnxRuntimeAgreeWithTheReferenceKernels) {
 // Q/DQ, which the checker accepts, ONNX Runtime runs like yoloq's reference, and yoloq's importer
 // turns back into one Activation over the quantized pre-activation.
 TEST(QdqExport, TableActivationExportsItsPreActivationQdqAndLoadsBack) {
-  FusedGraph t("silu");
-  QuantPolicy tables;
-  tables.table_activations = kTableActivations;
-  ASSERT_EQ(*split_activations(t.b.g, tables), 1);
-  auto plan = plan_quantization(t.b.g, tables);
-  ASSERT_TRUE(plan.ok());
-  std::map<ValueId, TensorStats> stats;
-  for (ValueId v : plan->activations) stats[v].observe(std::vector<float>{-3.f, 0.5f, 4.f});
-  ASSERT_TRUE(apply_quantization(t.b.g, *plan, stats, CalibOptions{}).ok());
-  const ValueId pre = t.b.g.node(t.fused).output(0);
-  ASSERT_TRUE(t.b.g.value(pre).qparams.has_value());
-  auto bytes = export_qdq_onnx(t.b.g);
-  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
-  auto back = ir::import_onnx_bytes(*bytes, "qdq");
-  ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_EQ(count_ops(*back, "QuantizeLinear"), 3);  // x, the pre-activation, y
-  EXPECT_EQ(count_ops(*back, "Sigmoid"), 1);
-  ir::Graph loaded = *back;
-  ASSERT_TRUE(ir::optimize_graph(loaded).ok());
-  EXPECT_EQ(count_ops(loaded, "Activation"), 1);
-  EXPECT_EQ(count_ops(loaded, "Sigmoid") + count_ops(loaded, "Mul"), 0);
+  // Symmetric s8 codes, then u8 codes with zero points (CalibOptions::zero_points: every value
+  // here is barely below zero, and the pre-activation gets its own [lo, hi]).
+  for (bool zero_points : {false, true}) {
+    SCOPED_TRACE(zero_points ? "zero points" : "symmetric");
+    FusedGraph t("silu");
+    QuantPolicy tables;
+    tables.table_activations = kTableActivations;
+    ASSERT_EQ(*split_activations(t.b.g, tables), 1);
+    auto plan = plan_quantization(t.b.g, tables);
+    ASSERT_TRUE(plan.ok());
+    std::map<ValueId, TensorStats> stats;
+    for (ValueId v : plan->activations)
+      stats[v].observe(zero_points ? std::vector<float>{-0.25f, 0.5f, 4.f} : std::vector<float>{-3.f, 0.5f, 4.f});
+    CalibOptions calib;
+    calib.zero_points = zero_points;
+    ASSERT_TRUE(apply_quantization(t.b.g, *plan, stats, calib).ok());
+    const ValueId pre = t.b.g.node(t.fused).output(0);
+    ASSERT_TRUE(t.b.g.value(pre).qparams.has_value());
+    if (zero_points) {
+      EXPECT_EQ(t.b.g.value(pre).qparams->dtype, DType::kU8);
+      ASSERT_TRUE(t.b.g.value(t.y).qparams.has_value());  // the activation's output, read by a conv
+      EXPECT_NE(t.b.g.value(t.y).qparams->zero_points[0], 0);
+    }
+    auto bytes = export_qdq_onnx(t.b.g);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    auto back = ir::import_onnx_bytes(*bytes, "qdq");
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(count_ops(*back, "QuantizeLinear"), 3);  // x, the pre-activation, y
+    EXPECT_EQ(count_ops(*back, "Sigmoid"), 1);
+    ir::Graph loaded = *back;
+    ASSERT_TRUE(ir::optimize_graph(loaded).ok());
+    EXPECT_EQ(count_ops(loaded, "Activation"), 1);
+    EXPECT_EQ(count_ops(loaded, "Sigmoid") + count_ops(loaded, "Mul"), 0);
 
-  expect_ort_matches_reference(t.b.g, t.out, {1, 4, 6, 6}, 6, "table");
+    expect_ort_matches_reference(t.b.g, t.out, {1, 4, 6, 6}, 6, zero_points ? "table_zp" : "table");
+  }
 }
 
 TEST(UpgradeOpset, AttributesBecomeInputsAndSoftmaxKeepsItsMeaning) {
