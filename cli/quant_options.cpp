@@ -9,7 +9,8 @@ void QuantOptions::add_to(CLI::App& cmd, const std::string& method_help) {
   cmd.add_flag("--signed-only", signed_only,
                "s8 for every activation (TensorRT's convention); by default tensors never below 0 are u8");
   cmd.add_flag("--quantize-depthwise", quantize_depthwise,
-               "quantize depthwise convs too (float by default: no faster in INT8 here, and the most fragile)");
+               "quantize depthwise convs too (float by default: the most fragile, and no faster in INT8 here unless "
+               "with --table-activations)");
   cmd.add_flag("--allow-channel-loss", allow_channel_loss,
                "quantize layers even when their input would round a whole channel to zero");
   cmd.add_flag("--table-activations", table_activations,

@@ -69,8 +69,11 @@ struct QuantPolicy {
   // of its input (set by the widest channel) is the whole error budget of the narrow channels;
   // on the shared models keeping them float takes YOLOv6Lite-S's full-INT8 drop from 19.1 to 0.07
   // mAP (MSE calibrator, 128 val images); (2) speed: oneDNN 2.6's int8 depthwise kernel runs no
-  // faster than its FP32 one on this CPU (YOLOX-Nano profile: 0.042 vs 0.044 ms on its largest),
-  // so the cost is only the f32 boundary around them. TensorRT users who want them INT8 set it.
+  // faster than its FP32 one on this CPU with a swish epilogue (YOLOX-Nano profile: 0.042 vs
+  // 0.044 ms on its largest), so the cost is only the f32 boundary around them. Without the
+  // epilogue (table_activations) it is 3x faster (Conv_44: 0.16 ms f32 -> 0.05 ms int8), and with
+  // u8 zero points (CalibOptions::zero_points) YOLOX-Nano keeps its accuracy: --max-drop tries
+  // that combination first. TensorRT users who want them INT8 set it.
   bool quantize_depthwise = false;
   // Per-group calibrator: a group with a member named here is calibrated with that method instead
   // of the run's CalibOptions::method (quant/layer_calibrator.h fills it: least layer-output error).

@@ -246,18 +246,22 @@ struct Engine::Impl {
     const Slot f = slots[from];  // a copy: the recursive calls grow `slots`
     const bool f_int = f.dtype != DType::kF32, w_int = want.data_type() != memory::data_type::f32;
     const bool zps = (f_int && f.zp != 0) || (w_int && zp != 0);
-    if (zps && !same_layout(f.desc, want)) {
-      if (f_int && w_int && f.scale == scale && f.zp == zp) {
-        // a pure int8 layout change: falls through to a plain reorder below
-      } else if (f_int) {
-        from = add_convert_step(from, v, int8::with_data_type(want, f.desc.data_type()), f.scale, f.zp);
-      } else {
-        from = add_convert_step(from, v, int8::with_data_type(f.desc, want.data_type()), scale, zp);
+    const bool pure_int8_copy = f_int && w_int && f.scale == scale && f.zp == zp;  // a plain reorder
+    if (zps && !pure_int8_copy) {
+      if (!same_layout(f.desc, want)) {
+        // Change the layout on the int8 side first (as pure copies), then convert within one layout.
+        if (f_int) {
+          from = add_convert_step(from, v, int8::with_data_type(want, f.desc.data_type()), f.scale, f.zp);
+        } else {
+          from = add_convert_step(from, v, int8::with_data_type(f.desc, want.data_type()), scale, zp);
+        }
         return add_convert_step(from, v, want, scale, zp);
       }
-    } else if (zps && f_int && w_int && (f.scale != scale || f.zp != zp)) {
-      // requantize with a zero point: through f32 in the same layout
-      from = add_convert_step(from, v, int8::with_data_type(f.desc, memory::data_type::f32), 0.f);
+      if (f_int && w_int) {
+        // requantize with a zero point: through f32 in this layout
+        from = add_convert_step(from, v, int8::with_data_type(f.desc, memory::data_type::f32), 0.f);
+        return add_convert_step(from, v, want, scale, zp);
+      }
     }
     int g = add_group();
     int s = add_slot(v, want, g, scale, zp);
@@ -791,11 +795,14 @@ Status Engine::Impl::to_plain(const OutputPlan& p, Tensor* out) const {
 // ---------------------------------------------------------------------------------------------
 // INT8 planning. A value with qparams (ir/quantized_ir.md) is read by every consumer as
 // fake_quant(v). The planner realises that in one of three ways (VStore):
-//  * kInt8: stored as s8/u8 (per-tensor, zero point 0, the dtype's full range, use_onednn). An
-//    int8 kernel writes it directly; an f32 producer writes a private f32 slot followed by a
-//    quantize reorder (round half to even, saturate); f32 readers get a dequantize reorder.
+//  * kInt8: stored as s8/u8 (per-tensor, the dtype's full range, use_onednn; a zero point only
+//    with u8). An int8 kernel writes it directly; an f32 producer writes a private f32 slot
+//    followed by a quantize reorder (round half to even, saturate); f32 readers get a dequantize
+//    reorder. Zero points ride on oneDNN's conv source zero points (padding included), the sum
+//    post-op's zero point and the output linear's shift; every conversion with a zero point runs
+//    yoloq's dense loops within one layout (add_convert_step), never a oneDNN reorder.
 //  * kFakeQuant: kept f32 and rounded in place right after it is produced (the reference path,
-//    and int8-unfriendly params such as per-channel activations or u8 with a zero point).
+//    and int8-unfriendly params such as per-channel activations or s8 with a zero point).
 //  * constants: fake-quantized once here, so every kernel (f32 or int8) reads the same values.
 // ---------------------------------------------------------------------------------------------
 

@@ -168,6 +168,40 @@ TEST(Int8Graph, ZeroPointsMatchTheReference) {
   }
 }
 
+// A Concat whose output keeps its first input's plain layout and zero point, the second input an
+// int8 conv's nhwc output with another scale and zero point: that one is requantized (through f32,
+// in nhwc) and then reordered as bytes; nothing may reach a oneDNN reorder with a zero point.
+TEST(Int8Graph, ZeroPointConcatRequantizesItsInputs) {
+  ir::Graph g;
+  const ir::QParams qa = quant::asymmetric_u8_qparams(-0.5f, 1.5f);
+  ir::ValueId a = add_input(g, "a", {1, 8, 6, 7});
+  g.value(a).qparams = qa;
+  ir::ValueId x = add_input(g, "x", {1, 8, 6, 7});
+  g.value(x).qparams = quant::asymmetric_u8_qparams(-0.3f, 1.f);
+  Tensor wt = random_tensor({8, 8, 1, 1}, 901, -0.4f, 0.4f);
+  ir::ValueId w = add_const(g, "w", wt);
+  g.value(w).qparams = quant::per_channel_weight_qparams(*g.value(w).constant, 0);
+  ir::ValueId b = add_act(g, "b", {1, 8, 6, 7});
+  g.node(g.add_node("FusedConv", "conv", {x, w}, {b}, conv_attrs(1, ""))).domain = "yq";
+  g.value(b).qparams = quant::asymmetric_u8_qparams(-0.7f, 2.f);
+  ir::ValueId y = add_act(g, "y", {1, 16, 6, 7});
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", "concat", {a, b}, {y}, ca);
+  g.value(y).qparams = qa;
+  g.add_output(y);
+  std::vector<Tensor> in = {random_tensor({1, 8, 6, 7}, 10, -0.5f, 1.5f), random_tensor({1, 8, 6, 7}, 11, -0.3f, 1.f)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  ASSERT_EQ(fast.outputs.size(), 1u);
+  ASSERT_EQ(ref.outputs.size(), 1u);
+  EXPECT_GE(fast.stats.requantize_ops + fast.stats.dequantize_ops, 1);  // b's requantization
+  const double lsb = qa.scales[0];
+  Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], lsb, 1e-3 * lsb);
+  EXPECT_EQ(d.over_1lsb, 0) << "max diff " << d.max_abs / lsb << " LSB";
+  EXPECT_LE(d.nonzero, d.n / 50) << d.nonzero << " of " << d.n << " elements differ";
+}
+
 // A u8 value with a zero point leaving the engine from an nhwc int8 conv with 128 channels: the
 // case oneDNN 2.6's jit reorder gets wrong (it drops the source zero point while transposing to
 // nchw), so the engine must dequantize in the conv's layout with its own loop.
