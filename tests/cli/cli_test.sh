@@ -78,8 +78,8 @@ assert b["table_activations"] is False and d["table_activations"] == 0  # LeakyR
   else
     echo "FAIL budget-starts-from-depthwise-int8"; tail -3 "$tmp/err"; fails=$((fails + 1))
   fi
-  # With a budget nothing can miss, a model with SiLUs ends with table activations (the faster
-  # configuration is tried once the fused one meets the budget).
+  # With a budget nothing can miss, a model with SiLUs ends in the fastest configuration, the
+  # first one tried: every conv INT8 (depthwise too), table activations, u8 zero points.
   if "$yoloq" quantize "$model" --calib "$data/coco128/images/train2017" --calib-images 4 --val "$data/coco128" \
        --val-images 4 --images 2 --max-drop 100 --method minmax --out "$tmp/q/b.onnx" --json >"$tmp/j" 2>"$tmp/err" &&
      /usr/bin/python3 -c '
@@ -87,10 +87,13 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 b = d["budget"]
 assert b["met"] and b["table_activations"] is True and d["table_activations"] > 0, (b, d["table_activations"])
+assert b["zero_points"] is True and d["zero_point_values"] > 0, (b["zero_points"], d["zero_point_values"])
+assert "fastest" in b["calibrators"] and "depthwise_int8" not in b["calibrators"], b["calibrators"]
+assert d["depthwise_float_layers"] == [], d["depthwise_float_layers"]
 ' "$tmp/j"; then
-    echo "ok   budget-takes-table-activations"; pass=$((pass + 1))
+    echo "ok   budget-takes-the-fastest-configuration"; pass=$((pass + 1))
   else
-    echo "FAIL budget-takes-table-activations"; tail -3 "$tmp/err"; fails=$((fails + 1))
+    echo "FAIL budget-takes-the-fastest-configuration"; tail -3 "$tmp/err"; fails=$((fails + 1))
   fi
   # --table-activations: YOLOX-Nano's SiLUs after INT8 convs run as byte tables, and the QDQ file
   # loads back with them (the importer turns Q/DQ -> Sigmoid, Mul into one Activation node).
