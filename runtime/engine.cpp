@@ -248,6 +248,19 @@ struct Engine::Impl {
     const bool zps = (f_int && f.zp != 0) || (w_int && zp != 0);
     const bool pure_int8_copy = f_int && w_int && f.scale == scale && f.zp == zp;  // a plain reorder
     if (zps && !pure_int8_copy) {
+      // Blocked layouts with padded channels go through the plain layout of their own type first.
+      const Shape& shape = graph.value(v).shape;
+      auto padded = [&](const memory::desc& d) {
+        return d.get_size() != static_cast<size_t>(shape_numel(shape)) * memory::data_type_size(d.data_type());
+      };
+      if (padded(f.desc)) {
+        from = add_convert_step(from, v, int8::plain_desc(shape, f.desc.data_type()), f.scale, f.zp);
+        return add_convert_step(from, v, want, scale, zp);
+      }
+      if (padded(want)) {
+        from = add_convert_step(from, v, int8::plain_desc(shape, want.data_type()), scale, zp);
+        return add_convert_step(from, v, want, scale, zp);
+      }
       if (!same_layout(f.desc, want)) {
         // Change the layout on the int8 side first (as pure copies), then convert within one layout.
         if (f_int) {

@@ -212,6 +212,27 @@ TEST(Int8Graph, ZeroPointConcatRequantizesItsInputs) {
   expect_within_one_lsb(fast, ref, qa.scales[0], 20);
 }
 
+// An f32 conv (weights float) with 24 output channels, quantized with a zero point for an int8 conv:
+// whatever layout oneDNN gives the f32 output (a blocked one pads 24 channels to 32), the
+// quantize step is planned through a dense layout.
+TEST(Int8Graph, ZeroPointQuantizeAfterAnF32Conv) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 8, 10, 12});
+  ir::ValueId w = add_const(g, "f.w", random_tensor({24, 8, 3, 3}, 902, -0.4f, 0.4f));
+  ir::ValueId h = add_act(g, "f.y", {1, 24, 10, 12});
+  g.node(g.add_node("FusedConv", "f32conv", {x, w}, {h}, conv_attrs(3, "silu"))).domain = "yq";
+  g.value(h).qparams = quant::asymmetric_u8_qparams(-0.28f, 1.5f);
+  ir::ValueId y = add_pointwise_conv(g, "conv", h, 24, 16, {1, 16, 10, 12}, 903);
+  g.value(y).qparams = sym(0.02f);
+  g.add_output(y);
+  std::vector<Tensor> in = {random_tensor({1, 8, 10, 12}, 12)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  EXPECT_EQ(fast.stats.int8_kernels, 1);
+  EXPECT_EQ(fast.stats.quantize_ops, 1);
+  expect_within_one_lsb(fast, ref, 0.02, 20);
+}
+
 // A u8 value with a zero point leaving the engine from an nhwc int8 conv with 128 channels: the
 // case oneDNN 2.6's jit reorder gets wrong (it drops the source zero point while transposing to
 // nchw), so the engine must dequantize in the conv's layout with its own loop.
