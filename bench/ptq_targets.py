@@ -33,8 +33,6 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--calib-images", type=int, default=32)
     ap.add_argument("--methods", default="entropy,percentile,mse,minmax,per-layer")
-    ap.add_argument("--table-activations", action="store_true",
-                    help="quantize with --table-activations (SiLU/HardSwish as INT8 tables)")
     ap.add_argument("--quantize-options", default="",
                     help='more `yoloq quantize` options, e.g. "--quantize-depthwise --table-activations --zero-points"')
     ap.add_argument("--yoloq", default=os.path.join(ROOT, "build", "yoloq"), help="the yoloq binary")
@@ -54,7 +52,7 @@ def main():
             calib = ["--method", "mse", "--per-layer-calibrator"] if method == "per-layer" else ["--method", method]
             j = run_json([yoloq, "quantize", m, "--calib", os.path.join(data, "coco128", "images", "train2017"),
                           "--calib-images", str(a.calib_images), *calib, "--out", q,
-                          *(["--table-activations"] if a.table_activations else []), *shlex.split(a.quantize_options),
+                          *shlex.split(a.quantize_options),
                           "--val", os.path.join(data, "coco128"), "--threads", str(a.threads), "--json"])
             bench = [yoloq, "bench", "--threads", str(a.threads), "--iters", "50", "--json"]
             fp = run_json(bench[:2] + [m] + bench[2:])

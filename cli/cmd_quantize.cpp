@@ -22,6 +22,7 @@
 #include <map>
 #include <set>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -292,6 +293,29 @@ int run_quantize(const QuantizeArgs& a) {
       stats->insert(more.begin(), more.end());
       return n;
     };
+    // Table activations that miss the budget (all-tables mAP `mp`): keep fused the blocks where the
+    // table's extra rounding is largest (ranked from the statistics), as few as the budget allows
+    // (the same K search as for float layers), among the first `max_blocks` of the ranking. Sets
+    // *ranked to the ranking's length; records the search in `tried`.
+    auto keep_fused_search = [&](const quant::QuantPolicy& t, const quant::CalibOptions& c, double mp,
+                                 size_t max_blocks, nlohmann::json& tried, const char* label,
+                                 size_t* ranked) -> Expected<quant::BudgetResult> {
+      YQ_ASSIGN_OR_RETURN(auto ranking, quant::rank_table_damage(*work, t, *stats, c, &qparams_cache));
+      if (ranking.size() > max_blocks) ranking.resize(max_blocks);
+      *ranked = ranking.size();
+      quant::FloatSetScoreFn fused_score = [&](const std::set<std::string>& fused) -> Expected<double> {
+        if (fused.empty()) return mp;
+        quant::QuantPolicy p = t;
+        p.fused_activation_layers = fused;
+        YQ_ASSIGN_OR_RETURN(double m, score_config(p, c));
+        if (!a.model.json) std::fprintf(stderr, "%stable activations, %zu kept fused: mAP %.2f\n", label, fused.size(), m);
+        return m;
+      };
+      YQ_ASSIGN_OR_RETURN(auto res, quant::search_float_budget(ranking, fp32_map_cached, a.max_drop, fused_score));
+      tried["table_activations_fused_layers"] = res.k;
+      for (const quant::BudgetStep& st : res.steps) tried["table_activations_fused_steps"].push_back({st.k, st.score});
+      return res;
+    };
     auto try_tables = [&](quant::QuantPolicy& pol, const quant::CalibOptions& c, nlohmann::json& tried,
                           const char* label) -> Expected<bool> {
       if (!pol.table_activations.empty()) return false;  // --table-activations: already on
@@ -307,21 +331,9 @@ int run_quantize(const QuantizeArgs& a) {
       tried["table_activations"] = mp;
       if (!a.model.json) std::fprintf(stderr, "%stable activations full INT8 mAP %.2f\n", label, mp);
       if (fp32_map_cached - mp > a.max_drop) {
-        // Partial: keep fused the layers where the table's extra rounding is largest (ranked from
-        // the statistics), as few as the budget allows (the same K search as for float layers).
-        YQ_ASSIGN_OR_RETURN(auto ranking, quant::rank_table_damage(*work, t, *stats, c, &qparams_cache));
-        quant::FloatSetScoreFn fused_score = [&](const std::set<std::string>& fused) -> Expected<double> {
-          if (fused.empty()) return mp;
-          quant::QuantPolicy p = t;
-          p.fused_activation_layers = fused;
-          YQ_ASSIGN_OR_RETURN(double m, score_config(p, c));
-          if (!a.model.json)
-            std::fprintf(stderr, "%stable activations, %zu kept fused: mAP %.2f\n", label, fused.size(), m);
-          return m;
-        };
-        YQ_ASSIGN_OR_RETURN(auto res, quant::search_float_budget(ranking, fp32_map_cached, a.max_drop, fused_score));
-        tried["table_activations_fused_layers"] = res.k;
-        if (!res.met || res.k >= static_cast<int>(ranking.size())) {
+        size_t ranked = 0;
+        YQ_ASSIGN_OR_RETURN(auto res, keep_fused_search(t, c, mp, SIZE_MAX, tried, label, &ranked));
+        if (!res.met || res.k >= static_cast<int>(ranked)) {
           work = before;
           return false;
         }
@@ -361,24 +373,11 @@ int run_quantize(const QuantizeArgs& a) {
         f.calib_methods = per_layer;
         double fmp = *mp;
         if (fmp >= 0.0 && fp32_map_cached - fmp > a.max_drop && fp32_map_cached - fmp <= a.max_drop + 1.0) {
-          // Close: keep fused the blocks whose table rounding hurts most (ranked from the statistics,
-          // as try_tables does), at most 8 (beyond that the fused epilogues eat the gain, and on
+          // Close: keep fused at most 8 blocks (beyond that the fused epilogues eat the gain, and on
           // YOLOX-Nano keeping 1-48 fused scored 0.2-1.4 below all tables).
-          auto ranking = quant::rank_table_damage(*work, f, *stats, c, &qparams_cache);
-          if (!ranking.ok()) return report_error(ranking.status().with_context(a.model.model));
-          ranking->resize(std::min<size_t>(ranking->size(), 8));
-          quant::FloatSetScoreFn fused_score = [&](const std::set<std::string>& fused) -> Expected<double> {
-            if (fused.empty()) return fmp;
-            quant::QuantPolicy p = f;
-            p.fused_activation_layers = fused;
-            YQ_ASSIGN_OR_RETURN(double m, score_config(p, c));
-            if (!a.model.json) std::fprintf(stderr, "fastest: %zu kept fused: mAP %.2f\n", fused.size(), m);
-            return m;
-          };
-          auto res = quant::search_float_budget(*ranking, fp32_map_cached, a.max_drop, fused_score);
+          size_t ranked = 0;
+          auto res = keep_fused_search(f, c, fmp, 8, calib_tried["fastest"], "fastest: ", &ranked);
           if (!res.ok()) return report_error(res.status().with_context(a.model.model));
-          calib_tried["fastest"]["fused_layers"] = res->k;
-          for (const quant::BudgetStep& st : res->steps) calib_tried["fastest"]["fused_steps"].push_back({st.k, st.score});
           if (res->met) {
             f.fused_activation_layers.insert(res->float_layers.begin(), res->float_layers.end());
             fmp = res->score;
