@@ -83,6 +83,16 @@ struct ChannelGather {
 ChannelGather plan_channel_gather(int64_t c_in, const std::vector<int64_t>& channels);
 void run_channel_gather(const ChannelGather& g, const void* in, void* out, int64_t pixels);
 
+// MaxPool (dilation 1) over a dense nhwc int8 tensor, out of bounds cells skipped (ONNX: pads
+// never win a max), in yoloq's loop (int8_maxpool.cpp says why). Needs AVX-512BW:
+// maxpool_nhwc_supported(); otherwise the planner keeps oneDNN's pooling.
+struct MaxPoolNhwc {
+  int64_t n = 0, c = 0, ih = 0, iw = 0, oh = 0, ow = 0;
+  int64_t kh = 0, kw = 0, sh = 1, sw = 1, pt = 0, pl = 0;  // kernel, strides, top/left pads
+};
+bool maxpool_nhwc_supported();
+void run_maxpool_nhwc(const MaxPoolNhwc& p, const void* in, void* out, bool u8);
+
 // An elementwise function of one 8-bit code, as a table indexed by the code's byte (an s8 code
 // -1 is byte 255): out = table[in] (int8_table.cpp). How the engine runs a yq Activation between
 // two int8 values: f evaluated once per code, so the cost is a byte shuffle, whatever f is.
