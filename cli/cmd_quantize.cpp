@@ -551,7 +551,7 @@ int run_quantize(const QuantizeArgs& a) {
   for (const quant::ChannelLoss& l : losses) {
     loss_json.push_back({{"layer", l.layer}, {"value", l.value}, {"channel", l.channel},
                          {"lost_channels", l.lost_channels}, {"channels", l.channels},
-                         {"channel_abs_max", l.channel_abs_max}, {"scale", l.scale}});
+                         {"channel_abs_max", l.channel_abs_max}, {"scale", l.scale}, {"equalized", l.equalized}});
   }
 
   // Quantize a copy of the optimized FP32 graph with the final policy.
@@ -607,6 +607,10 @@ int run_quantize(const QuantizeArgs& a) {
   const double int8_ms = median_latency_ms(**int8_engine, probe, a.bench_iters);
   std::error_code ec;
   const auto fp32_bytes = std::filesystem::file_size(a.model.model, ec);
+  // Depthwise convs whose input apply_quantization equalized (quant/equalize_depthwise.h).
+  std::vector<std::string> equalized;
+  for (size_t i = 0; i < plan->group_equalized.size(); ++i)
+    if (plan->group_equalized[i] != ir::kNoNode) equalized.push_back(qgraph.node(plan->group_equalized[i]).name);
   std::vector<std::string> depthwise_float;
   const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy, *plan, &depthwise_float);
   const runtime::EngineStats& es = (*int8_engine)->stats();
@@ -627,6 +631,7 @@ int run_quantize(const QuantizeArgs& a) {
                       {"float_layers", float_layers},
                       {"channel_loss", loss_json},
                       {"depthwise_float_layers", depthwise_float},
+                      {"equalized_depthwise_layers", equalized},
                       {"table_activations", table_activations},
                       {"zero_point_values", zero_point_values},
                       {"latency_ms", {{"fp32", fp32_ms}, {"int8", int8_ms}, {"ratio", int8_ms / fp32_ms}}},
@@ -674,8 +679,12 @@ int run_quantize(const QuantizeArgs& a) {
     std::printf("  %d activations run as INT8 tables over their quantized pre-activations\n", table_activations);
   }
   if (zero_point_values > 0) std::printf("  %d values stored as u8 with a zero point\n", zero_point_values);
-  if (!losses.empty()) std::printf("  kept float by the channel-loss rule (--allow-channel-loss to quantize them):\n");
+  if (!losses.empty()) {
+    std::printf("  caught by the channel-loss rule (kept float, or with --equalize-depthwise equalized; "
+                "--allow-channel-loss quantizes them as they are):\n");
+  }
   for (const auto& l : losses) std::printf("    %s\n", quant::describe_channel_loss(l).c_str());
+  if (!equalized.empty()) std::printf("  %zu depthwise convs read per-channel equalized inputs\n", equalized.size());
   std::printf("  wrote %s, %s, %s\n", a.out.c_str(), ranges_path.c_str(), trt_path.c_str());
   std::printf("  latency  fp32 %.2f ms  int8 %.2f ms  (int8/fp32 %.2f)\n", fp32_ms, int8_ms, int8_ms / fp32_ms);
   std::printf("  size     fp32 onnx %.2f MiB  qdq onnx %.2f MiB\n", fp32_bytes / 1048576.0, qdq->size() / 1048576.0);

@@ -19,11 +19,18 @@ void QuantOptions::add_to(CLI::App& cmd, const std::string& method_help) {
   cmd.add_flag("--zero-points", zero_points,
                "u8 with a zero point for tensors barely below 0 (SiLU outputs) and for table inputs: twice "
                "the resolution of s8 (not in TensorRT caches, which are symmetric)");
+  cmd.add_option("--equalize-depthwise", equalize_depthwise,
+                 "per-channel input ranges for INT8 depthwise convs (needs --quantize-depthwise), folded into the "
+                 "producer conv: 'lossy' where a channel would round to zero (else the conv stays float), 'all' "
+                 "wherever it applies, 'off'")
+      ->check(CLI::IsMember({"off", "lossy", "all"}));
 }
 
 Expected<quant::CalibOptions> QuantOptions::calib_options() const {
   YQ_ASSIGN_OR_RETURN(quant::CalibMethod m, quant::parse_calib_method(method));
   if (zero_points && signed_only) return invalid_argument("--zero-points gives u8 codes, --signed-only forbids them");
+  if (equalize_depthwise != "off" && !quantize_depthwise)
+    return invalid_argument("--equalize-depthwise " + equalize_depthwise + " needs --quantize-depthwise");
   quant::CalibOptions c;
   c.method = m;
   c.percentile = percentile;
@@ -36,6 +43,9 @@ void QuantOptions::apply_to(quant::QuantPolicy& policy) const {
   policy.quantize_depthwise = quantize_depthwise;
   policy.float_on_channel_loss = !allow_channel_loss;
   if (table_activations) policy.table_activations = quant::kTableActivations;
+  policy.equalize_depthwise = equalize_depthwise == "all"     ? quant::EqualizeDepthwise::kAll
+                              : equalize_depthwise == "lossy" ? quant::EqualizeDepthwise::kLossy
+                                                              : quant::EqualizeDepthwise::kOff;
 }
 
 }  // namespace yq::cli

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
+
+#include "quant/equalize_depthwise.h"
 
 namespace yq::quant {
 namespace {
@@ -66,7 +69,7 @@ std::string describe_channel_loss(const ChannelLoss& l) {
   std::snprintf(buf, sizeof(buf), " channel %lld of %lld (max |x| %.3g) rounds to zero at scale %.3g (%lld such channel%s)",
                 static_cast<long long>(l.channel), static_cast<long long>(l.channels), l.channel_abs_max, l.scale,
                 static_cast<long long>(l.lost_channels), l.lost_channels == 1 ? "" : "s");
-  return l.layer + ": input '" + l.value + "'" + buf;
+  return l.layer + ": input '" + l.value + "'" + buf + (l.equalized ? ", equalized" : ", kept float");
 }
 
 Expected<QuantPolicy> keep_channel_loss_float(const ir::Graph& g, const QuantPolicy& policy,
@@ -84,9 +87,13 @@ Expected<QuantPolicy> keep_channel_loss_float(const ir::Graph& g, const QuantPol
     added = false;
     YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, out));
     YQ_ASSIGN_OR_RETURN(auto scales, planned_scales(g, plan, stats, calib, cache));
+    std::set<ir::ValueId> equalized;  // inputs with per-channel ranges: no channel rounds away
+    for (size_t i = 0; i < plan.groups.size(); ++i)
+      if (i < plan.group_equalized.size() && plan.group_equalized[i] != ir::kNoNode) equalized.insert(plan.groups[i][0]);
     for (ir::NodeId id : plan.compute_nodes) {
       const ir::Node& n = g.node(id);
       const ir::ValueId x = n.input(0);
+      if (equalized.count(x)) continue;
       auto s_it = scales.find(x);
       auto st_it = stats.find(x);
       if (s_it == scales.end() || st_it == stats.end()) continue;
@@ -102,7 +109,13 @@ Expected<QuantPolicy> keep_channel_loss_float(const ir::Graph& g, const QuantPol
           loss.channel_abs_max = cmax[static_cast<size_t>(c)];
         }
       }
-      out.keep_float.insert(n.name);
+      // kLossy: equalize the input instead of keeping the layer float, where it qualifies.
+      if (out.equalize_depthwise == EqualizeDepthwise::kLossy && equalization_site(g, n)) {
+        out.equalized_layers.insert(n.name);
+        loss.equalized = true;
+      } else {
+        out.keep_float.insert(n.name);
+      }
       losses.push_back(std::move(loss));
       added = true;
     }

@@ -43,12 +43,15 @@ struct ChannelLoss {
   int64_t channels = 0;
   float channel_abs_max = 0.f;
   float scale = 0.f;        // the per-tensor scale X would get
+  bool equalized = false;   // its input equalized instead (EqualizeDepthwise::kLossy), not kept float
 };
 
 // "Conv_44: input 'input.7' channel 14 of 16 (max |x| 0.153) rounds to zero at scale 0.524 (2 such channels)".
 std::string describe_channel_loss(const ChannelLoss& loss);
 
-// `policy` with the layers the rule keeps float added to keep_float (unchanged when
+// `policy` with the layers the rule keeps float added to keep_float, or, with
+// EqualizeDepthwise::kLossy, the depthwise convs whose input can be equalized
+// (quant/equalize_depthwise.h) added to equalized_layers instead (unchanged when
 // policy.float_on_channel_loss is false). Plans like plan_quantization and calibrates each
 // sharing group like apply_quantization (nothing is written to `g`); repeats with the new float
 // layers until none is added, since a float layer can shrink a sharing group and change its scale.

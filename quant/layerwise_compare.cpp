@@ -25,6 +25,27 @@ std::vector<ir::ValueId> common_values(const ir::Graph& f, const ir::Graph& q) {
   return out;
 }
 
+// The per-channel factors a FusedConv channel scale S put on `v` in the quantized graph (an
+// equalized depthwise input, quant/equalize_depthwise.h): the float graph's tensor is v / S.
+std::vector<float> channel_factors(const ir::Graph& q, ir::ValueId v) {
+  const ir::Value& val = q.value(v);
+  if (val.producer() == ir::kNoNode || val.shape.size() < 2) return {};
+  const ir::Node& n = q.node(val.producer());
+  if (n.op_type != "FusedConv" || n.output(0) != v || n.input(4) == ir::kNoValue) return {};
+  const ir::Value& s = q.value(n.input(4));
+  if (!s.is_constant() || s.dtype != DType::kF32 || s.constant->numel() != val.shape[1]) return {};
+  return std::vector<float>(s.constant->data<float>(), s.constant->data<float>() + s.constant->numel());
+}
+
+// q / S along dim 1 of an NCHW tensor.
+Tensor unscale_channels(const Tensor& q, const std::vector<float>& s) {
+  Tensor out = q.clone();
+  const int64_t c = q.dim(1), inner = q.numel() / (q.dim(0) * c);
+  float* p = out.data<float>();
+  for (int64_t i = 0; i < q.numel(); ++i) p[i] /= s[static_cast<size_t>((i / inner) % c)];
+  return out;
+}
+
 }  // namespace
 
 Expected<std::vector<TensorComparison>> compare_layerwise(const ir::Graph& float_graph, const ir::Graph& quant_graph,
@@ -34,7 +55,11 @@ Expected<std::vector<TensorComparison>> compare_layerwise(const ir::Graph& float
   const std::vector<ir::ValueId> values = common_values(float_graph, quant_graph);
   if (values.empty()) return invalid_argument("compare: the two models share no tensor names");
   std::vector<std::string> names;
-  for (ir::ValueId v : values) names.push_back(float_graph.value(v).name);
+  std::vector<std::vector<float>> factors;  // per compared tensor: channel scales to undo (usually none)
+  for (ir::ValueId v : values) {
+    names.push_back(float_graph.value(v).name);
+    factors.push_back(channel_factors(quant_graph, *quant_graph.find_value(names.back())));
+  }
 
   runtime::EngineOptions fo;
   fo.threads = opts.threads;
@@ -53,6 +78,7 @@ Expected<std::vector<TensorComparison>> compare_layerwise(const ir::Graph& float
     for (size_t i = 0; i < values.size(); ++i) {
       YQ_ASSIGN_OR_RETURN(Tensor r, fe->kept_value(names[i]));
       YQ_ASSIGN_OR_RETURN(Tensor q, qe->kept_value(names[i]));
+      if (!factors[i].empty()) q = unscale_channels(q, factors[i]);
       const ErrorMetrics m = compare_tensors(q.values<float>(), r.values<float>());
       ErrorMetrics& acc = rows[i].metrics;
       acc.mse += m.mse;

@@ -3,7 +3,9 @@
 // Polygraphy's layer-wise mode and ONNX Runtime's qdq_loss_debug: both graphs run on the same
 // inputs, every tensor present in both (matched by name) is compared, and the metrics are
 // averaged over the inputs. Reported in the float graph's topological order, so the first
-// tensor where the error jumps points at the layer to inspect.
+// tensor where the error jumps points at the layer to inspect. A tensor the quantized graph
+// scales per channel (an equalized depthwise input: its producer's FusedConv channel scale S) is
+// divided by S before it is compared.
 #pragma once
 
 #include <string>

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "ir/passes/pattern_utils.h"
+#include "quant/equalize_depthwise.h"
 #include "quant/qmath.h"
 
 namespace yq::quant {
@@ -144,6 +145,15 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
   for (size_t v = 0; v < g.value_capacity(); ++v) {
     if (read_quantized[v]) quantized_roots.insert(groups.find(static_cast<ir::ValueId>(v)));
   }
+  // Depthwise convs whose input is equalized: X -> the conv.
+  std::map<ir::ValueId, ir::NodeId> equalized;
+  if (policy.equalize_depthwise != EqualizeDepthwise::kOff) {
+    for (ir::NodeId id : plan.compute_nodes) {
+      const ir::Node& n = g.node(id);
+      if (policy.equalize_depthwise != EqualizeDepthwise::kAll && !policy.equalized_layers.count(n.name)) continue;
+      if (auto site = equalization_site(g, n)) equalized[site->input] = id;
+    }
+  }
   // A yq Activation (quant/split_activations.h) whose output is quantized and whose input comes
   // from a quantized compute node reads that input quantized too: the engine then runs it as a
   // table over the input's codes. After a float conv it stays float (no new rounding there).
@@ -157,6 +167,7 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
     const ir::Node* producer = g.producer_of(n.input(0));
     if (producer == nullptr || !quantized_compute.count(producer->id)) continue;
     if (policy.fused_activation_layers.count(producer->name)) continue;
+    if (equalized.count(n.output(0))) continue;  // folds back into its conv: no table
     auto act = runtime::ref::node_activation(n);
     if (!act.ok()) return act.status().with_context("node '" + n.name + "'");
     quantized_roots.insert(groups.find(n.input(0)));
@@ -175,6 +186,8 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
     plan.group_methods.push_back(method);
     auto table = table_roots.find(root);
     plan.group_activations.push_back(table == table_roots.end() ? std::nullopt : std::make_optional(table->second));
+    auto eq = members[root].size() == 1 ? equalized.find(members[root][0]) : equalized.end();
+    plan.group_equalized.push_back(eq == equalized.end() ? ir::kNoNode : eq->second);
     plan.groups.push_back(members[root]);
     plan.activations.insert(plan.activations.end(), members[root].begin(), members[root].end());
   }
@@ -232,6 +245,12 @@ CalibOptions group_calib_options(const QuantPlan& plan, size_t i, const CalibOpt
     o.activation = [act](float x) { return act(x); };
     o.activation_name = plan.group_activations[i]->first;
   }
+  if (i < plan.group_equalized.size() && plan.group_equalized[i] != ir::kNoNode) {
+    // The threshold T of an equalized input becomes every channel's range: no zero point (u8 only
+    // for a value that never goes below zero, whatever the factors).
+    o.symmetric = true;
+    o.zero_points = false;
+  }
   return o;
 }
 
@@ -250,6 +269,16 @@ Status apply_quantization(ir::Graph& g, const QuantPlan& plan, const std::map<ir
     ir::QParams qp = per_channel_weight_qparams(*v.constant, w.axis);
     YQ_RETURN_IF_ERROR(qp.validate().with_context("weight '" + v.name + "'"));
     v.qparams = std::move(qp);
+  }
+  // Equalization rewrites the graph, so it comes last; sites are found again on the current graph.
+  for (size_t i = 0; i < plan.group_equalized.size(); ++i) {
+    if (plan.group_equalized[i] == ir::kNoNode) continue;
+    auto site = equalization_site(g, g.node(plan.group_equalized[i]));
+    if (!site) return internal_error("apply_quantization: depthwise conv '" + g.node(plan.group_equalized[i]).name +
+                                     "' planned for equalization no longer qualifies");
+    auto st = stats.find(site->input);
+    if (st == stats.end()) return invalid_argument("no statistics for value '" + g.value(site->input).name + "'");
+    YQ_RETURN_IF_ERROR(equalize_depthwise_input(g, *site, st->second).with_context("apply_quantization"));
   }
   return ok_status();
 }

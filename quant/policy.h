@@ -25,6 +25,9 @@
 //  * the head decode is every non-compute node from which no path reaches a compute op (it lies
 //    after the last compute op on all paths to the outputs). With keep_head_float its nodes tie
 //    nothing, so the values they read and write stay float (YOLOX's final Concat, score sigmoids).
+//  * with equalize_depthwise, a quantized depthwise conv whose input qualifies
+//    (quant/equalize_depthwise.h: equalization_site) and that the mode selects has that input
+//    equalized; a table Activation writing it then reads its input float (it folds back).
 // keep_float limits: keep_float only stops a node from asking for quantized inputs; a value it
 // reads that another quantized node also reads still carries QParams (one representation: every
 // consumer of a Value with qparams reads its fake-quantized form).
@@ -51,6 +54,14 @@ namespace yq::quant {
 
 // The activations worth a table: their oneDNN epilogues cost as much as the int8 conv.
 inline const std::set<std::string> kTableActivations = {"silu", "hardswish"};
+
+// Depthwise-input equalization (quant/equalize_depthwise.h): which quantized depthwise convs get
+// per-channel input scales through their producer's channel scale.
+enum class EqualizeDepthwise {
+  kOff,
+  kLossy,  // those the channel-loss rule would keep float (keep_channel_loss_float fills equalized_layers)
+  kAll,    // every eligible one
+};
 
 struct QuantPolicy {
   std::set<std::string> compute_ops = {"Conv", "FusedConv", "ConvTranspose"};
@@ -91,6 +102,10 @@ struct QuantPolicy {
   // layers where the table's extra rounding hurts most (the --max-drop search fills it from
   // rank_table_damage(), quant/split_activations.h).
   std::set<std::string> fused_activation_layers;
+  // Depthwise-input equalization: off by default (the --max-drop search's fastest configuration
+  // turns it on). equalized_layers names depthwise convs equalized whatever the mode (but kOff).
+  EqualizeDepthwise equalize_depthwise = EqualizeDepthwise::kOff;
+  std::set<std::string> equalized_layers;
 };
 
 // A Conv whose weight [O, 1, kh, kw] with group > 1: one input channel per output group.
@@ -115,6 +130,9 @@ struct QuantPlan {
   // Per group: the activation of the yq Activation node that reads it as a table input (then
   // calibrated activation-aware, CalibOptions::activation), with its name; nullopt otherwise.
   std::vector<std::optional<std::pair<std::string, runtime::ref::Activation>>> group_activations;
+  // Per group: the depthwise conv whose input (the group's only member) is equalized, calibrated
+  // symmetric s8 and rewritten by apply_quantization (quant/equalize_depthwise.h); kNoNode otherwise.
+  std::vector<ir::NodeId> group_equalized;
 };
 
 Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& policy);
@@ -147,7 +165,8 @@ Expected<ir::QParams> calibrate_group(const ir::Graph& g, const std::vector<ir::
 CalibOptions group_calib_options(const QuantPlan& plan, size_t i, const CalibOptions& base);
 // Per group: merges the members' statistics (so the range covers all of them), calibrates once
 // and sets the same QParams on every member; per-channel weight QParams via qmath. With
-// plan.asymmetric_u8 the activations are calibrated with symmetric = false.
+// plan.asymmetric_u8 the activations are calibrated with symmetric = false. Then equalizes the
+// planned depthwise inputs (plan.group_equalized; rewrites producer and depthwise weights).
 Status apply_quantization(ir::Graph& g, const QuantPlan& plan, const std::map<ir::ValueId, TensorStats>& stats,
                           const CalibOptions& opts, GroupQParamsCache* cache = nullptr);
 

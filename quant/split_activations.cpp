@@ -16,7 +16,7 @@ Expected<int> split_activations(ir::Graph& g, const QuantPolicy& policy) {
   int split = 0;
   for (ir::NodeId id : plan.compute_nodes) {
     const ir::Node& n = g.node(id);
-    if (!ir::is_fused_conv(n) || ir::has_residual(n)) continue;
+    if (!ir::is_fused_conv(n) || ir::has_residual(n) || ir::has_channel_scale(n)) continue;
     const std::string act = n.attrs.get_string("activation", "");
     const ir::ValueId y = n.output(0);
     if (!policy.table_activations.count(act) || !quantized.count(y)) continue;

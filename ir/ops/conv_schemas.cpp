@@ -122,6 +122,13 @@ Status infer_fused_conv(const Node& node, Inputs in, Outputs out) {
                            shape_str(out[0].shape));
     }
   }
+  if (in.size() > 4 && in[4] != nullptr) {
+    YQ_RETURN_IF_ERROR(expect_dtype(*in[4], DType::kF32, "channel scale S"));
+    const int64_t m = out[0].shape.size() > 1 ? out[0].shape[1] : -1;
+    if (in[4]->shape != Shape{m})
+      return invalid_model("channel scale S has shape " + shape_str(in[4]->shape) + ", expected [" + std::to_string(m) +
+                           "] (one per output channel)");
+  }
   return ok_status();
 }
 
@@ -283,7 +290,7 @@ Status infer_matmul(const Node&, Inputs in, Outputs out) {
 
 void add_conv_schemas(SchemaMap& m) {
   add_schema(m, "Conv", 2, 3, 1, 1, infer_conv);
-  add_schema(m, "FusedConv", 2, 4, 1, 1, infer_fused_conv);
+  add_schema(m, "FusedConv", 2, 5, 1, 1, infer_fused_conv);
   add_schema(m, "ConvTranspose", 2, 3, 1, 1, infer_conv_transpose);
   add_schema(m, "BatchNormalization", 5, 5, 1, 5, infer_batch_norm);
   add_schema(m, "Gemm", 2, 3, 1, 1, infer_gemm);

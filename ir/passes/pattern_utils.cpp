@@ -41,9 +41,11 @@ bool is_fused_conv(const Node& n) { return n.op_type == kFusedConvOpType && (n.d
 bool is_activation_node(const Node& n) { return n.op_type == kActivationOpType && n.domain == kYqDomain; }
 
 bool has_residual(const Node& n) { return n.input(kFusedConvResidualInput) != kNoValue; }
+bool has_channel_scale(const Node& n) { return n.input(kFusedConvChannelScaleInput) != kNoValue; }
 
 bool is_plain_fused_conv(const Node& n) {
-  return is_fused_conv(n) && n.attrs.get_string("activation", "").empty() && !has_residual(n);
+  return is_fused_conv(n) && n.attrs.get_string("activation", "").empty() && !has_residual(n) &&
+         !has_channel_scale(n);
 }
 
 bool has_constant_conv_params(const Graph& g, const Node& conv) {

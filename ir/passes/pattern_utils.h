@@ -12,11 +12,12 @@
 
 namespace yq::ir {
 
-// The fused convolution that passes create (ir/fused_ops.md): inputs X, W, B?, R?.
+// The fused convolution that passes create (ir/fused_ops.md): inputs X, W, B?, R?, S?.
 inline constexpr const char* kFusedConvOpType = "FusedConv";
 inline constexpr const char* kActivationOpType = "Activation";
 inline constexpr const char* kYqDomain = "yq";
 inline constexpr size_t kFusedConvResidualInput = 3;
+inline constexpr size_t kFusedConvChannelScaleInput = 4;
 
 // True when `v` is read exactly once, by node `consumer`, is not a graph output and carries no
 // qparams: the precondition for folding the producer of `v` into `consumer` (nobody else sees
@@ -43,10 +44,11 @@ bool is_onnx_conv(const Node& n);
 bool is_fused_conv(const Node& n);
 // A yq Activation node (ir/fused_ops.md): one activation on its own, between quantized values.
 bool is_activation_node(const Node& n);
-// A FusedConv with neither an activation nor a residual: it still behaves like a plain Conv with
-// bias, so an activation or residual may still be folded after it.
+// A FusedConv with no activation, residual or channel scale: it still behaves like a plain Conv
+// with bias, so an activation or residual may still be folded after it.
 bool is_plain_fused_conv(const Node& n);
 bool has_residual(const Node& n);
+bool has_channel_scale(const Node& n);
 
 // A 2-d convolution whose weight (input 1) is a constant f32 [Co, Ci/group, kh, kw] tensor and
 // whose bias (input 2) is absent or a constant f32 [Co]: what the weight-folding passes require.

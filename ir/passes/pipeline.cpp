@@ -13,6 +13,7 @@
 #include "ir/passes/fold_space_to_depth_conv.h"
 #include "ir/passes/fuse_conv_act.h"
 #include "ir/passes/fuse_conv_add.h"
+#include "ir/passes/fuse_conv_channel_scale.h"
 #include "ir/passes/hoist_activation_to_conv.h"
 #include "ir/passes/merge_repvgg_branches.h"
 #include "ir/passes/pass.h"
@@ -35,7 +36,9 @@ namespace {
 //    as a residual;
 //  * hoist_activation_to_conv right before fuse_conv_act, which then fuses the hoisted activation;
 //  * fuse_conv_act before fuse_conv_add: FusedConv applies its activation before R, so the Add
-//    of `x + act(conv)` can fuse only once the activation is inside the conv.
+//    of `x + act(conv)` can fuse only once the activation is inside the conv;
+//  * fuse_conv_channel_scale after fuse_conv_act (S comes after the activation) and before
+//    fuse_conv_add (R after S).
 std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   std::vector<std::unique_ptr<Pass>> p;
   p.push_back(std::make_unique<AbsorbQdq>());
@@ -49,6 +52,7 @@ std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   if (opts.fuse_activations) {
     p.push_back(std::make_unique<HoistActivationToConv>());
     p.push_back(std::make_unique<FuseConvAct>());
+    p.push_back(std::make_unique<FuseConvChannelScale>());
   }
   if (opts.fuse_residual_add) p.push_back(std::make_unique<FuseConvAdd>());
   return p;

@@ -91,6 +91,7 @@ Expected<bool> UnfuseForExport::apply(Graph& g, NodeId id) {
   const float beta = fused.attrs.get_float("activation_beta", 0.f);
   const ValueId x = fused.input(0), w = fused.input(1), b = fused.input(2);
   const ValueId r = fused.input(kFusedConvResidualInput);
+  const ValueId s = fused.input(kFusedConvChannelScaleInput);
   const ValueId y = fused.output(0);
   if (!known_activation(act)) return invalid_model("unfuse_for_export: node '" + name + "' has unknown activation '" + act + "'");
 
@@ -103,7 +104,7 @@ Expected<bool> UnfuseForExport::apply(Graph& g, NodeId id) {
   std::vector<ValueId> conv_inputs = {x, w};
   if (b != kNoValue) conv_inputs.push_back(b);
   g.set_node_inputs(id, conv_inputs);
-  if (act.empty() && r == kNoValue) return true;
+  if (act.empty() && r == kNoValue && s == kNoValue) return true;
 
   // A fresh value shaped like y for each intermediate result of the chain.
   const Value& yv = g.value(y);
@@ -113,10 +114,25 @@ Expected<bool> UnfuseForExport::apply(Graph& g, NodeId id) {
 
   const ValueId conv_out = fresh("_conv");
   g.set_node_output(id, 0, conv_out);
-  // The activation writes y directly unless a residual Add follows.
-  const ValueId act_out = act.empty() ? conv_out : (r == kNoValue ? y : fresh("_act"));
+  // Each op writes y directly when it is the last: activation, then the channel scale's Mul by a
+  // [1, M, 1, ...] constant, then the residual Add.
+  const ValueId act_out = act.empty() ? conv_out : (r == kNoValue && s == kNoValue ? y : fresh("_act"));
   if (!act.empty()) emit_activation(g, name, act, alpha, beta, conv_out, act_out);
-  if (r != kNoValue) g.add_node("Add", g.unique_name(name + "_add"), {act_out, r}, {y});
+  ValueId scaled = act_out;
+  if (s != kNoValue) {
+    const Tensor* st = constant_f32(g, s);
+    if (st == nullptr) return invalid_model("unfuse_for_export: node '" + name + "' has a channel scale that is not an f32 constant");
+    Shape bshape(shape.size(), 1);
+    if (bshape.size() < 2) return invalid_model("unfuse_for_export: node '" + name + "' has a channel scale on a rank < 2 output");
+    bshape[1] = st->numel();
+    std::vector<double> data(st->data<float>(), st->data<float>() + st->numel());
+    const ValueId sc = add_f32_constant(g, name + "_channel_scale", data, bshape);
+    g.value(sc).shape = bshape;
+    g.value(sc).shape_known = true;
+    scaled = r == kNoValue ? y : fresh("_scaled");
+    g.add_node("Mul", g.unique_name(name + "_channel_scale_mul"), {act_out, sc}, {scaled});
+  }
+  if (r != kNoValue) g.add_node("Add", g.unique_name(name + "_add"), {scaled, r}, {y});
   return true;
 }
 

@@ -176,6 +176,54 @@ TEST(QdqExport, CheckerAndOnnxRuntimeAgreeWithTheReferenceKernels) {
 // --table-activations: the split SiLU exports as Conv -> Q/DQ(pre-activation) -> Sigmoid, Mul ->
 // Q/DQ, which the checker accepts, ONNX Runtime runs like yoloq's reference, and yoloq's importer
 // turns back into one Activation over the quantized pre-activation.
+// An equalized depthwise input (quant/equalize_depthwise.h): the producer's channel scale is a Mul
+// by a [1, 4, 1, 1] constant after its SiLU, Q/DQ after that Mul; the checker and ORT accept it,
+// ORT agrees with the reference kernels, and the importer folds the Mul back into the conv.
+TEST(QdqExport, EqualizedDepthwiseInputExportsAChannelMul) {
+  GraphBuilder b(71);
+  const ValueId x = b.input("x", {1, 3, 6, 6});
+  const ValueId s = b.conv(x, 4, 3, 1, 1);
+  const NodeId stem = b.last;
+  ir::make_fused_conv(b.g, stem);
+  b.g.node(stem).attrs.set("activation", std::string("silu"));
+  const ValueId d = b.conv(s, 4, 3, 1, 1, /*group=*/4);
+  const ValueId out = b.conv(d, 2, 1);
+  b.output(out);
+  QuantPolicy policy;
+  policy.quantize_depthwise = true;
+  policy.equalize_depthwise = EqualizeDepthwise::kAll;
+  auto plan = plan_quantization(b.g, policy);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  std::map<ValueId, TensorStats> stats;
+  for (ValueId v : plan->activations) {
+    const std::vector<float> cmax = v == s ? std::vector<float>{3.f, 0.05f, 1.f, 0.2f} : std::vector<float>{1.f, 2.f, 3.f, 4.f};
+    std::vector<float> xs;
+    for (float m : cmax) xs.insert(xs.end(), {-m, 0.5f * m, m, 0.f});
+    stats[v].observe_channels(xs, 4, 4);
+  }
+  CalibOptions o;
+  o.method = CalibMethod::kMinMax;
+  ASSERT_TRUE(apply_quantization(b.g, *plan, stats, o).ok());
+  ASSERT_NE(b.g.node(stem).input(ir::kFusedConvChannelScaleInput), ir::kNoValue);
+  auto q = build_qdq_graph(b.g);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  const ir::Node* qn = only_consumer(*q, s);
+  ASSERT_NE(qn, nullptr);
+  EXPECT_EQ(qn->op_type, "QuantizeLinear");
+  const ir::Node* mul = q->producer_of(s);
+  ASSERT_NE(mul, nullptr);
+  EXPECT_EQ(mul->op_type, "Mul");
+  auto bytes = export_qdq_onnx(b.g);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto back = ir::import_onnx_bytes(*bytes, "equalized");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ir::PipelineOptions po;
+  auto rep = ir::optimize_graph(*back, po);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->applied("fuse_conv_channel_scale"), 1);
+  expect_ort_matches_reference(b.g, out, {1, 3, 6, 6}, 9, "equalized");
+}
+
 TEST(QdqExport, TableActivationExportsItsPreActivationQdqAndLoadsBack) {
   // Symmetric s8 codes, then u8 codes with zero points (CalibOptions::zero_points: every value
   // here is barely below zero, and the pre-activation gets its own [lo, hi]).

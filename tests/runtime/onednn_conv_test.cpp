@@ -155,5 +155,32 @@ TEST(ConvResidual, PlainResidualFromGraphInput) {
   EXPECT_EQ(st.onednn_kernels, 1);
 }
 
+// FusedConv's channel scale S (input 4): y = act(conv) * S + R, a binary_mul post-op before the sum.
+TEST(ConvChannelScale, MatchesReferenceWithAndWithoutResidual) {
+  for (const char* act : {"silu", "relu", ""}) {
+    for (bool residual : {false, true}) {
+      ir::Graph g;
+      ir::ValueId x = add_input(g, "x", {1, 8, 7, 9});
+      ir::ValueId r = residual ? add_input(g, "r", {1, 12, 7, 9}) : ir::kNoValue;
+      ConvCase fc{"f", 8, 7, 9, 12, 3, 1, 1, 1, {1, 1, 1, 1}, true, act};
+      ir::ValueId y = add_conv(g, fc, x, "conv", 5, true, r);
+      Tensor s = random_tensor({12}, 6);
+      for (int64_t i = 0; i < s.numel(); ++i) s.data<float>()[i] = 0.2f + 4.f * std::fabs(s.data<float>()[i]);
+      ir::ValueId sv = g.add_constant("conv_s", s);
+      g.value(sv).shape = {12};
+      g.value(sv).shape_known = true;
+      const ir::NodeId n = g.producer_of(y)->id;
+      if (!residual) g.set_node_input(n, 3, ir::kNoValue);
+      g.set_node_input(n, 4, sv);
+      g.add_output(y);
+      std::vector<Tensor> in = {random_tensor({1, 8, 7, 9}, 7)};
+      if (residual) in.push_back(random_tensor({1, 12, 7, 9}, 8));
+      const std::string what = std::string("channel scale, act '") + act + "'" + (residual ? " + residual" : "");
+      EngineStats st = compare_onednn_vs_ref(g, in, what);
+      EXPECT_EQ(st.onednn_kernels, 1) << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace yq::runtime

@@ -12,6 +12,8 @@
 // integers. Anything larger than one LSB is a real bug (wrong scale, bias or post-op order).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tests/runtime_int8/int8_test_util.h"
 
 namespace yq::runtime {
@@ -27,6 +29,9 @@ struct ConvCase {
   bool int8_out;
   bool int8_kernel = true;  // false: the planner must fall back to f32 conv + quantize
   bool zero_points = false;  // x, R and y as u8 with zero points (oneDNN src zp, sum zp, linear beta)
+  // A channel scale S (input 4, factors 0.05 to 20): folded into the output scales after
+  // none/relu/leaky_relu, a binary_mul post-op after the others.
+  bool channel_scale = false;
 };
 
 // u8 over [lo, hi] with a zero point (qmath's asymmetric params).
@@ -49,6 +54,12 @@ ir::Graph conv_graph(const ConvCase& c, float y_scale) {
     ir::ValueId r = add_input(g, "r", {1, c.oc, oh, ow});
     g.value(r).qparams = c.zero_points ? u8_zp(-0.4f, 1.4f) : sym(1.5f / 127);
     ins.push_back(r);
+  }
+  if (c.channel_scale) {
+    Tensor s = random_tensor({c.oc}, 13, -1.f, 1.f);
+    for (int64_t i = 0; i < c.oc; ++i) s.data<float>()[i] = std::pow(20.f, s.data<float>()[i]);
+    if (!c.residual) ins.push_back(ir::kNoValue);
+    ins.push_back(add_const(g, "s", s));
   }
   ir::ValueId y = add_act(g, "y", {1, c.oc, oh, ow});
   if (c.int8_out && y_scale > 0) g.value(y).qparams = c.zero_points ? u8_zp(-y_scale * 40, y_scale * 215) : sym(y_scale);
@@ -156,6 +167,15 @@ const ConvCase kCases[] = {
     {"zp_f32_out", 16, 32, 3, 1, 1, "", false, false, true, true},
     {"zp_residual_int8_out", 16, 32, 3, 1, 1, "silu", true, true, true, true},
     {"zp_residual_f32_out", 16, 32, 3, 1, 1, "silu", true, false, true, true},
+    // Channel scales (depthwise-input equalization's producer side).
+    {"scale_silu", 16, 32, 3, 1, 1, "silu", false, true, true, false, true},
+    {"scale_silu_f32_out", 16, 32, 3, 1, 1, "silu", false, false, true, false, true},
+    {"scale_hardswish_1x1", 24, 40, 1, 1, 1, "hardswish", false, true, true, false, true},
+    {"scale_relu_folded", 16, 32, 3, 1, 1, "relu", false, true, true, false, true},
+    {"scale_linear_depthwise_folded", 16, 16, 3, 1, 16, "", false, true, true, false, true},
+    {"scale_silu_residual", 16, 32, 3, 1, 1, "silu", true, true, true, false, true},
+    {"scale_relu_residual_folded", 16, 32, 3, 1, 1, "relu", true, true, true, false, true},
+    {"scale_zp_silu", 24, 40, 1, 1, 1, "silu", false, true, true, true, true},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, Int8Conv, ::testing::ValuesIn(kCases),

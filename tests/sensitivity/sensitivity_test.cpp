@@ -12,6 +12,8 @@
 #include "base/file_io.h"
 #include "quant/auto_quant.h"
 #include "quant/error_metrics.h"
+#include "quant/layerwise_compare.h"
+#include "ir/passes/pattern_utils.h"
 #include "quant/report_plot.h"
 #include "quant/sensitivity.h"
 #include "tests/ir_passes/pass_test_util.h"
@@ -124,6 +126,38 @@ INSTANTIATE_TEST_SUITE_P(Modes, PlantedOutlier,
                          ::testing::Values(std::make_tuple(SensitivityMode::kOneQuantized, true),
                                            std::make_tuple(SensitivityMode::kOneFloat, true),
                                            std::make_tuple(SensitivityMode::kOneQuantized, false)));
+
+// compare_layerwise undoes an equalized tensor's channel scale: a quantized graph whose stem
+// writes s * S (and whose next conv divides by S) compares as exact, not as a different tensor.
+TEST(LayerwiseCompare, UndoesAChannelScaleBeforeComparing) {
+  GraphBuilder b(81);
+  const ir::ValueId x = b.input("x", {1, 3, 6, 6});
+  const ir::ValueId s = b.conv(x, 4, 3, 1, 1);
+  const ir::NodeId stem = b.last;
+  const ir::ValueId y = b.conv(s, 4, 3, 1, 1, /*group=*/4);
+  const ir::NodeId dw = b.last;
+  b.output(y);
+  ir::Graph scaled = b.g;
+  ir::make_fused_conv(scaled, stem);
+  const std::vector<double> k = {1.0, 8.0, 0.5, 30.0};
+  const ir::ValueId kv = ir::add_f32_constant(scaled, "k", k, {4});
+  scaled.value(kv).shape = {4};
+  scaled.value(kv).shape_known = true;
+  scaled.set_node_input(stem, 3, ir::kNoValue);
+  scaled.set_node_input(stem, 4, kv);
+  Tensor w = scaled.value(scaled.node(dw).input(1)).constant->clone();
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] /= static_cast<float>(k[static_cast<size_t>(i / 9)]);
+  const ir::ValueId wv = scaled.add_constant("w_div", w);
+  scaled.value(wv).shape = {4, 1, 3, 3};
+  scaled.value(wv).shape_known = true;
+  scaled.set_node_input(dw, 1, wv);
+  CompareOptions co;
+  co.use_int8_engine = false;
+  auto rows = compare_layerwise(b.g, scaled, {{b.random({1, 3, 6, 6})}}, co);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 2u);
+  for (const TensorComparison& r : *rows) EXPECT_GT(r.metrics.sqnr_db, 100.0) << r.name;
+}
 
 TEST(Sensitivity, DeterministicAndRoundTripsThroughJson) {
   YQ_REQUIRE_REF_KERNELS();

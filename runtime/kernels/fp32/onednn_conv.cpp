@@ -84,6 +84,25 @@ dnnl::convolution_forward::primitive_desc try_conv_pd(const ConvGeometry& geo, c
   return {};
 }
 
+std::optional<std::vector<float>> conv_channel_scale(const ir::Graph& g, const ir::Node& n, int64_t oc) {
+  if (n.op_type != "FusedConv" || n.input(4) == ir::kNoValue) return std::nullopt;
+  const ir::Value& s = g.value(n.input(4));
+  if (!s.is_constant() || s.dtype != DType::kF32 || s.constant->numel() != oc) return std::vector<float>{};
+  const float* p = s.constant->data<float>();
+  return std::vector<float>(p, p + oc);
+}
+
+std::pair<int, memory> append_channel_multiply(dnnl::post_ops& po, const std::vector<float>& factors,
+                                               const dnnl::engine& eng) {
+  const int64_t oc = static_cast<int64_t>(factors.size());
+  const memory::desc md({1, oc, 1, 1}, memory::data_type::f32, memory::format_tag::abcd);
+  const int index = po.len();
+  po.append_binary(algorithm::binary_mul, md);
+  memory m(md, eng);
+  std::copy(factors.begin(), factors.end(), static_cast<float*>(m.get_data_handle()));
+  return {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, m};
+}
+
 Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::Node& n,
                                                 std::span<const memory::desc> in, const dnnl::engine& eng) {
   const bool fused = n.op_type == "FusedConv";
@@ -109,6 +128,10 @@ Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::No
 
   dnnl::post_ops po;
   if (fused && !append_activation(n, po)) return decline();
+  const std::optional<std::vector<float>> channel_scale = conv_channel_scale(g, n, oc);
+  if (channel_scale && channel_scale->empty()) return decline();
+  std::optional<std::pair<int, memory>> channel_arg;
+  if (channel_scale) channel_arg = append_channel_multiply(po, *channel_scale, eng);
   if (has_res) po.append_sum(1.f);
   dnnl::primitive_attr attr = base_attr();
   attr.set_post_ops(po);
@@ -152,6 +175,7 @@ Expected<std::unique_ptr<DnnlKernel>> make_conv(const ir::Graph& g, const ir::No
     k_out->sum_input = 3;
     k_out->input_descs[3] = pd.dst_desc();
   }
+  if (channel_arg) k_out->owned_args.push_back(*channel_arg);
   k_out->scratchpad_desc = pd.scratchpad_desc();
   return k_out;
 }

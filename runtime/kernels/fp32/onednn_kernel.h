@@ -105,6 +105,14 @@ std::unique_ptr<DnnlKernel> make_concat_kernel(const ir::Node& n, int axis, std:
 // wrongly (tests/runtime_int8 caught it).
 bool append_activation(const ir::Node& n, dnnl::post_ops& po, float scale = 1.f);
 
+// A FusedConv's channel scale S (input 4, ir/fused_ops.md) as oc floats: nullopt when absent;
+// an empty vector when it is present but not an f32 constant of oc elements (decline).
+std::optional<std::vector<float>> conv_channel_scale(const ir::Graph& g, const ir::Node& n, int64_t oc);
+// Appends y *= factors[c] as a per-channel binary_mul post-op, and returns the argument the
+// primitive then needs at execution (its index in `po` names it); add it to owned_args.
+std::pair<int, dnnl::memory> append_channel_multiply(dnnl::post_ops& po, const std::vector<float>& factors,
+                                                     const dnnl::engine& eng);
+
 // What a factory returns to decline a node.
 inline Expected<std::unique_ptr<DnnlKernel>> decline() { return std::unique_ptr<DnnlKernel>(); }
 

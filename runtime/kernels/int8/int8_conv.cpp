@@ -49,10 +49,25 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   if (!geo) return decline();
   const int64_t oc = geo->oc;
   if (!int8_weight_params(*w.qparams, oc)) return decline();
-  // Output scales s_x * s_w[c]; the bias is added to the int32 accumulator before scaling.
+  // A channel scale S (ir/fused_ops.md) after an activation that commutes with positive factors
+  // (none, relu, leaky_relu) folds into the output scales for free; after any other activation it
+  // is a per-channel binary_mul post-op.
+  const std::string act = fused ? n.attrs.get_string("activation", "") : "";
+  const std::optional<std::vector<float>> channel_scale = fp32::conv_channel_scale(g, n, oc);
+  if (channel_scale && channel_scale->empty()) return decline();
+  bool fold_scale = channel_scale && (act.empty() || act == "relu" || act == "leaky_relu");
+  if (fold_scale)
+    for (float f : *channel_scale) fold_scale = fold_scale && f > 0.f;
+  const bool epilogue_scale = channel_scale && !fold_scale;
+  // Output scales s_x * s_w[c] (* S[c] when folded); the bias is added to the int32 accumulator
+  // before scaling.
   const ir::QParams& wq = *w.qparams;
-  std::vector<float> oscales(oc);
-  for (int64_t c = 0; c < oc; ++c) oscales[c] = q.src_scale * wq.scales[wq.per_channel() ? c : 0];
+  const bool per_channel_oscales = wq.per_channel() || fold_scale;
+  std::vector<float> oscales(oc), bias_factor(oc, 1.f);
+  for (int64_t c = 0; c < oc; ++c) {
+    if (fold_scale) bias_factor[c] = (*channel_scale)[c];
+    oscales[c] = q.src_scale * wq.scales[wq.per_channel() ? c : 0] * bias_factor[c];
+  }
 
   const memory::dims &src_dims = geo->src_dims, &dst_dims = geo->dst_dims, &w_dims = geo->w_dims;
   auto any = memory::format_tag::any;
@@ -61,13 +76,21 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
 
   dnnl::post_ops po;
   const bool int_dst = q.dst_dt != memory::data_type::f32;
-  const std::string act = fused ? n.attrs.get_string("activation", "") : "";
-  // 1/s_y: on the activation when it is the last post-op, else a final eltwise_linear.
-  const bool scale_on_act = int_dst && !has_res && !act.empty() && q.dst_zp == 0;
+  // 1/s_y: on the activation when it is the last post-op, else on the channel scale's factors
+  // when they are last, else a final eltwise_linear.
+  const bool scale_on_act = int_dst && !has_res && !act.empty() && q.dst_zp == 0 && !epilogue_scale;
+  const bool scale_on_channels = int_dst && !has_res && epilogue_scale;
   // hardsigmoid's linear -> clip followed (after the sum) by the 1/s_y linear is also computed
   // wrongly by oneDNN 2.6's int8 jit: leave that rare combination to f32 conv + quantize.
   if (act == "hardsigmoid" && int_dst && !scale_on_act) return decline();
   if (fused && !fp32::append_activation(n, po, scale_on_act ? 1.f / q.dst_scale : 1.f)) return decline();
+  std::optional<std::pair<int, memory>> channel_arg;
+  if (epilogue_scale) {
+    std::vector<float> factors = *channel_scale;
+    if (scale_on_channels)
+      for (float& f : factors) f /= q.dst_scale;
+    channel_arg = fp32::append_channel_multiply(po, factors, eng);
+  }
   // sum: dst = s_R * (R - zp_R) + ...; then y / s_y + zp_y (the zero point rides on the linear).
   if (has_res) {
     if (q.sum_zp != 0) {
@@ -76,14 +99,17 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
       po.append_sum(q.sum_scale);
     }
   }
-  if (int_dst && !scale_on_act)
+  if (int_dst && !scale_on_act && !scale_on_channels) {
     po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / q.dst_scale, static_cast<float>(q.dst_zp));
+  } else if (scale_on_channels && q.dst_zp != 0) {
+    po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f, static_cast<float>(q.dst_zp));
+  }
   dnnl::primitive_attr attr = fp32::base_attr();
   attr.set_post_ops(po);
   // A source zero point: oneDNN subtracts it (padding included) from the u8 codes.
   if (q.src_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
-  attr.set_output_scales(wq.per_channel() ? (1 << 1) : 0,
-                         wq.per_channel() ? oscales : std::vector<float>{oscales[0]});
+  attr.set_output_scales(per_channel_oscales ? (1 << 1) : 0,
+                         per_channel_oscales ? oscales : std::vector<float>{oscales[0]});
 
   dnnl::convolution_forward::primitive_desc pd;
   auto try_pd = [&](const memory::desc& src, const memory::desc& dst) {
@@ -121,7 +147,7 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
       return invalid_model("Conv bias has " + std::to_string(b->constant->numel()) + " elements, expected " +
                            std::to_string(oc));
     Tensor bs = Tensor::empty(DType::kF32, {oc});
-    for (int64_t c = 0; c < oc; ++c) bs.data<float>()[c] = b->constant->data<float>()[c] / oscales[c];
+    for (int64_t c = 0; c < oc; ++c) bs.data<float>()[c] = b->constant->data<float>()[c] * bias_factor[c] / oscales[c];
     k_out->owned_args.push_back({DNNL_ARG_BIAS, fp32::pack_constant(bs, {oc}, pd.bias_desc(), eng)});
     k_out->weight_bytes += pd.bias_desc().get_size();
   }
@@ -129,6 +155,7 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
     k_out->sum_input = 3;
     k_out->input_descs[3] = pd.dst_desc();
   }
+  if (channel_arg) k_out->owned_args.push_back(*channel_arg);
   if (q.src_zp != 0) {
     memory zp(memory::desc({1}, memory::data_type::s32, memory::format_tag::x), eng);
     *static_cast<int32_t*>(zp.get_data_handle()) = q.src_zp;

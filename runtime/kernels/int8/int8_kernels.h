@@ -9,6 +9,8 @@
 //         v = (acc + B / (s_x*s_w[c])) * (s_x*s_w[c])     output_scales, per channel (mask 1<<1);
 //             oneDNN 2.x adds the bias before the output scale, hence the pre-divided bias
 //         v = act(v)                                       eltwise post-op(s), as in fp32
+//         v = v * S[c]                                     FusedConv channel scale (input 4): a
+//             binary_mul post-op, or folded into the output scales and bias after none/relu/leaky_relu
 //         v = v + s_R * q_R                                sum post-op, reading dst's int8 values
 //         v = v * (1 / s_y)                                eltwise_linear, int8 dst only
 //         dst = saturate(round_half_to_even(v))            int8 dst; f32 dst stores v

@@ -32,9 +32,9 @@ Status check_bias(const ir::Node& node, const Tensor* b, int64_t channels) {
   return ok_status();
 }
 
-// y = act(conv(X, W) + B) + R; plain Conv is act = none, R = nullptr.
+// y = act(conv(X, W) + B) * S + R; plain Conv is act = none, S = R = nullptr.
 Status conv_forward(const ir::Node& node, std::span<const Tensor* const> inputs, Tensor& y, const Activation& act,
-                    const Tensor* residual) {
+                    const Tensor* residual, const Tensor* channel_scale = nullptr) {
   YQ_RETURN_IF_ERROR(require_inputs(node, inputs, 2));
   const Tensor& x = *inputs[0];
   const Tensor& w = *inputs[1];
@@ -60,6 +60,12 @@ Status conv_forward(const ir::Node& node, std::span<const Tensor* const> inputs,
                                   ", Y " + shape_str(y.shape()) + ", group " + std::to_string(group));
   }
   YQ_RETURN_IF_ERROR(check_bias(node, b, c_out));
+  if (channel_scale) {
+    YQ_RETURN_IF_ERROR(require_dtype(node, *channel_scale, DType::kF32, "channel scale S"));
+    if (channel_scale->numel() != c_out)
+      return node_invalid(node, "channel scale S has " + std::to_string(channel_scale->numel()) + " elements, expected " +
+                                    std::to_string(c_out) + " (output channels)");
+  }
   if (residual) {
     YQ_RETURN_IF_ERROR(require_dtype(node, *residual, DType::kF32, "residual R"));
     if (residual->shape() != y.shape()) {
@@ -73,6 +79,7 @@ Status conv_forward(const ir::Node& node, std::span<const Tensor* const> inputs,
   const float* wp = w.data<float>();
   const float* bp = b ? b->data<float>() : nullptr;
   const float* rp = residual ? residual->data<float>() : nullptr;
+  const float* sp = channel_scale ? channel_scale->data<float>() : nullptr;
   float* yp = y.data<float>();
   const int64_t plane_out = h_out * w_out;
   std::vector<double> acc(static_cast<size_t>(plane_out));
@@ -103,6 +110,7 @@ Status conv_forward(const ir::Node& node, std::span<const Tensor* const> inputs,
       const float* rplane = rp ? rp + (n * c_out + oc) * plane_out : nullptr;
       for (int64_t i = 0; i < plane_out; ++i) {
         float v = act(static_cast<float>(acc[i]));
+        if (sp) v *= sp[oc];
         if (rplane) v += rplane[i];
         yplane[i] = v;
       }
@@ -123,7 +131,8 @@ Status ref_fused_conv(const ir::Node& node, std::span<const Tensor* const> input
   Expected<Activation> act = node_activation(node);
   if (!act.ok()) return node_unsupported(node, act.status().message());
   const Tensor* residual = inputs.size() > 3 ? inputs[3] : nullptr;
-  return conv_forward(node, inputs, outputs[0], *act, residual);
+  const Tensor* channel_scale = inputs.size() > 4 ? inputs[4] : nullptr;
+  return conv_forward(node, inputs, outputs[0], *act, residual, channel_scale);
 }
 
 // ConvTranspose is the adjoint of Conv: every input pixel scatters w * x into the output at
