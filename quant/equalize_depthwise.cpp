@@ -36,6 +36,8 @@ std::optional<EqualizeSite> equalization_site(const ir::Graph& g, const ir::Node
   if (ir::is_activation_node(*p)) {
     const ir::Node* conv = g.producer_of(p->input(0));
     if (conv == nullptr || conv->output(0) != p->input(0) || !read_only_by(g, p->input(0), p->id)) return std::nullopt;
+    // fuse_conv_act folds the table back only into a conv with no activation of its own.
+    if (!ir::is_onnx_conv(*conv) && !ir::is_plain_fused_conv(*conv)) return std::nullopt;
     site.table = p->id;
     site.producer = conv->id;
     p = conv;

@@ -98,9 +98,13 @@ QuantPolicy layer_policy(const QuantPolicy& base, const std::vector<std::string>
 // All other nodes compute exactly what they compute in the float graph. This is more than the
 // nodes downstream of the layer under test: the layer's input shares its qparams with the values
 // a scale-preserving node ties to it (a Concat's inputs, a MaxPool's input; quant/policy.h), and
-// their other readers, upstream of or beside the layer, read them quantized too.
+// their other readers, upstream of or beside the layer, read them quantized too. Equalization
+// (quant/equalize_depthwise.h) also rewrites the producer of a depthwise input without any qparams
+// on its inputs (a channel scale S after its activation): every conv with an S is a seed too.
 std::set<ir::NodeId> nodes_changed_by_qparams(const ir::Graph& q) {
   std::vector<ir::NodeId> seeds;
+  for (ir::NodeId n : q.live_nodes())
+    if (q.node(n).op_type == "FusedConv" && q.node(n).input(4) != ir::kNoValue) seeds.push_back(n);
   for (size_t i = 0; i < q.value_capacity(); ++i) {
     const ir::Value& v = q.value(static_cast<ir::ValueId>(i));
     if (!v.alive() || !v.qparams) continue;

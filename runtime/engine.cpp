@@ -1058,7 +1058,7 @@ bool strides_only(const memory::desc& d, int64_t* strides) {
 
 }  // namespace
 
-// Concat of int8 values as strided copies, in the layout of the first input when that layout is a
+// Concat of int8 values as strided copies, in the layout of the largest input whose layout is a
 // permutation of dims (nhwc from the int8 convs, or plain): every input in such a layout is read
 // in place; others (blocked, or another scale or type) are first converted to plain int8 at the
 // output's scale. Exact: it moves the int8 values the output scale already describes.

@@ -51,8 +51,10 @@ Expected<bool> FuseConvChannelScale::apply(Graph& g, NodeId n) {
   const auto m = find_match(g, n);
   if (!m) return false;
   const ValueId y = g.node(n).output(0);
-  const Tensor& st = *constant_f32(g, m->scale);
-  const int64_t channels = st.numel();
+  // A copy: adding constants below may move the Value holding the tensor.
+  const Tensor* sp = constant_f32(g, m->scale);
+  const std::vector<float> factors(sp->data<float>(), sp->data<float>() + sp->numel());
+  const int64_t channels = static_cast<int64_t>(factors.size());
   const Node& conv = g.node(m->conv);
   const bool linear = is_onnx_conv(conv) || conv.attrs.get_string("activation", "").empty();
   if (linear && has_constant_conv_params(g, conv)) {
@@ -60,7 +62,7 @@ Expected<bool> FuseConvChannelScale::apply(Graph& g, NodeId n) {
     Tensor w = constant_f32(g, conv.input(1))->clone();
     const int64_t per = w.numel() / channels;
     for (int64_t o = 0; o < channels; ++o)
-      for (int64_t i = 0; i < per; ++i) w.data<float>()[o * per + i] *= st.data<float>()[o];
+      for (int64_t i = 0; i < per; ++i) w.data<float>()[o * per + i] *= factors[static_cast<size_t>(o)];
     const Shape ws = w.shape();
     const ValueId wv = g.add_constant(g.unique_name(conv.name + "_w_scaled"), std::move(w));
     g.value(wv).shape = ws;
@@ -68,7 +70,7 @@ Expected<bool> FuseConvChannelScale::apply(Graph& g, NodeId n) {
     g.set_node_input(m->conv, 1, wv);
     if (conv.input(2) != kNoValue) {
       Tensor b = constant_f32(g, conv.input(2))->clone();
-      for (int64_t o = 0; o < channels; ++o) b.data<float>()[o] *= st.data<float>()[o];
+      for (int64_t o = 0; o < channels; ++o) b.data<float>()[o] *= factors[static_cast<size_t>(o)];
       const ValueId bv = g.add_constant(g.unique_name(conv.name + "_b_scaled"), std::move(b));
       g.value(bv).shape = {channels};
       g.value(bv).shape_known = true;
@@ -78,8 +80,7 @@ Expected<bool> FuseConvChannelScale::apply(Graph& g, NodeId n) {
     return true;
   }
   make_fused_conv(g, m->conv);
-  std::vector<double> s(static_cast<size_t>(channels));
-  for (int64_t o = 0; o < channels; ++o) s[static_cast<size_t>(o)] = st.data<float>()[o];
+  const std::vector<double> s(factors.begin(), factors.end());
   const ValueId sv = add_f32_constant(g, g.node(m->conv).name + "_channel_scale", s, {channels});
   g.value(sv).shape = {channels};
   g.value(sv).shape_known = true;

@@ -46,6 +46,8 @@ if [ -f "$model" ]; then
   expect_error sensitivity-unwritable-out "cannot create output folder" "$yoloq" sensitivity "$model" \
     --calib "$data/coco128/images/train2017" --out /dev/null/ranking
   expect_error bad-method "entropy" "$yoloq" quantize "$model" --calib "$tmp/empty_calib" --method kl --out "$tmp/q/x.onnx"
+  expect_error equalize-needs-depthwise "needs --quantize-depthwise" "$yoloq" quantize "$model" \
+    --calib "$data/coco128/images/train2017" --equalize-depthwise lossy --out "$tmp/q/x.onnx"
   for cmd in info "bench --iters 2 --warmup 0"; do
     # shellcheck disable=SC2086
     if "$yoloq" $cmd "$model" --json >"$tmp/j" 2>"$tmp/err" && /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/j"; then
@@ -73,6 +75,7 @@ b = d["budget"]
 assert b["met"] and b["float_layers"] == [] and d["depthwise_float_layers"] == [], (b, d["depthwise_float_layers"])
 assert set(b["calibrators"]["depthwise_int8"]) == {"entropy", "percentile", "mse", "minmax", "per-layer"}, b["calibrators"]
 assert b["table_activations"] is False and d["table_activations"] == 0  # LeakyReLU: no table activation
+assert b["search_start"] == "depthwise_int8", b["search_start"]
 ' "$tmp/j"; then
     echo "ok   budget-starts-from-depthwise-int8"; pass=$((pass + 1))
   else
@@ -89,6 +92,7 @@ b = d["budget"]
 assert b["met"] and b["table_activations"] is True and d["table_activations"] > 0, (b, d["table_activations"])
 assert b["zero_points"] is True and d["zero_point_values"] > 0, (b["zero_points"], d["zero_point_values"])
 assert "fastest" in b["calibrators"] and "depthwise_int8" not in b["calibrators"], b["calibrators"]
+assert b["search_start"] == "fastest", b["search_start"]
 assert d["depthwise_float_layers"] == [], d["depthwise_float_layers"]
 ' "$tmp/j"; then
     echo "ok   budget-takes-the-fastest-configuration"; pass=$((pass + 1))

@@ -218,9 +218,10 @@ struct BranchedGraph {
 
 constexpr int kCacheTestImages = 3;
 
-Expected<SensitivityReport> sweep_one_quantized(const ir::Graph& g, bool int8, size_t cache_bytes) {
+Expected<SensitivityReport> sweep_one_quantized(const ir::Graph& g, bool int8, size_t cache_bytes,
+                                                const QuantPolicy& policy = {}) {
   const auto inputs = random_inputs(g, kCacheTestImages, 17);
-  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, QuantPolicy{}));
+  YQ_ASSIGN_OR_RETURN(QuantPlan plan, plan_quantization(g, policy));
   YQ_ASSIGN_OR_RETURN(auto stats, collect_stats_for_inputs(g, plan.activations, inputs, 1));
   CalibOptions calib;
   calib.method = CalibMethod::kMinMax;
@@ -231,7 +232,7 @@ Expected<SensitivityReport> sweep_one_quantized(const ir::Graph& g, bool int8, s
   o.threads = 1;
   o.progress = false;
   o.cache_bytes = cache_bytes;
-  return analyze_sensitivity(g, QuantPolicy{}, stats, calib, inputs, o);
+  return analyze_sensitivity(g, policy, stats, calib, inputs, o);
 }
 
 // Same layers in the same order, every metric and score bit-identical.
@@ -286,6 +287,29 @@ TEST_P(SubgraphCache, GivesTheSameRankingAndMetricsAsFullGraphRuns) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, SubgraphCache, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Int8" : "Reference"; });
+
+// Equalization (quant/equalize_depthwise.h) rewrites the producer of a depthwise conv's input (a
+// channel scale after its SiLU) although nothing that producer reads has qparams: the depthwise
+// layer's subgraph must include it, or the layer would read the unscaled cached tensor.
+TEST(SubgraphCache, EqualizedDepthwiseInputsGiveTheSameSweep) {
+  YQ_REQUIRE_REF_KERNELS();
+  GraphBuilder b{23};
+  const ValueId x = b.input("x", {1, 4, 8, 8});
+  const ValueId s = b.conv(x, 8, 3, 1, 1);
+  ir::make_fused_conv(b.g, b.last);
+  b.g.node(b.last).attrs.set("activation", std::string("silu"));
+  const ValueId d = b.conv(s, 8, 3, 1, 1, /*group=*/8);
+  b.output(b.conv(d, 4, 1));
+  QuantPolicy policy;
+  policy.quantize_depthwise = true;
+  policy.equalize_depthwise = EqualizeDepthwise::kAll;
+  auto cached = sweep_one_quantized(b.g, false, SensitivityOptions{}.cache_bytes, policy);
+  auto full = sweep_one_quantized(b.g, false, 0, policy);
+  ASSERT_TRUE(cached.ok()) << cached.status().message();
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  EXPECT_EQ(cached->subgraph_layers, 3);
+  expect_same_sweep(*cached, *full);
+}
 
 TEST(SubgraphCache, FallsBackToFullGraphRunsWhenTheBoundaryValuesDoNotFit) {
   YQ_REQUIRE_REF_KERNELS();
