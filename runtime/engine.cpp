@@ -121,6 +121,61 @@ bool is_alias_op(const std::string& op) {
 
 std::string node_label(const ir::Node& n) { return "node '" + n.name + "' (" + n.op_type + ")"; }
 
+// Strides (elements) of a desc whose layout is a permutation of its dims with no inner blocks or
+// padding (nchw, nhwc, ...); false for blocked layouts.
+bool strides_only(const memory::desc& d, int64_t* strides) {
+  if (d.is_zero() || d.data.format_kind != dnnl_blocked || d.data.offset0 != 0) return false;
+  const dnnl_blocking_desc_t& b = d.data.format_desc.blocking;
+  if (b.inner_nblks != 0) return false;
+  for (int i = 0; i < d.data.ndims; ++i) {
+    if (d.data.padded_dims[i] != d.data.dims[i] || d.data.padded_offsets[i] != 0) return false;
+    strides[i] = b.strides[i];
+  }
+  return true;
+}
+
+
+// Strides for `out` dims viewing a buffer laid out as `in` dims with strides `in_strides` (a
+// Reshape as a view of a non-plain layout): each run of output dims must cover a run of input dims
+// that is contiguous relative to itself (stride[k] = stride[k+1] * dim[k+1]), e.g. nhwc
+// [1,H,W,3*85] viewed as [1,3,85,H,W] or [1,85,H*W]. False when the reshape mixes dims that are
+// not adjacent in memory.
+bool reshape_strides(const Shape& in, const int64_t* in_strides, const Shape& out, int64_t* out_strides) {
+  std::vector<int64_t> dims, strides;  // the input without its size-1 dims
+  for (size_t k = 0; k < in.size(); ++k)
+    if (in[k] != 1) dims.push_back(in[k]), strides.push_back(in_strides[k]);
+  size_t i = 0;
+  for (size_t j = 0; j < out.size();) {
+    if (out[j] == 1) {
+      out_strides[j++] = 1;
+      continue;
+    }
+    // One group: input dims [i, i2) and output dims [j, j2) with equal products.
+    size_t i2 = i, j2 = j;
+    int64_t pi = 1, po = 1;
+    do {
+      if (pi <= po) {
+        if (i2 >= dims.size()) return false;
+        pi *= dims[i2++];
+      } else {
+        if (j2 >= out.size()) return false;
+        po *= out[j2++];
+      }
+    } while (pi != po || po == 1);
+    while (j2 < out.size() && out[j2] == 1) ++j2;  // trailing size-1 output dims join the group
+    for (size_t k = i; k + 1 < i2; ++k)
+      if (strides[k] != strides[k + 1] * dims[k + 1]) return false;
+    int64_t st = strides[i2 - 1];
+    for (size_t k = j2; k-- > j;) {
+      out_strides[k] = st;
+      st *= out[k];
+    }
+    i = i2;
+    j = j2;
+  }
+  return i == dims.size();
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -357,6 +412,7 @@ struct Engine::Impl {
   Status plan_ref(const ir::Node& n);
   bool inputs_plain(const ir::Node& n);
   bool try_alias(const ir::Node& n);
+  bool try_strided_transpose(const ir::Node& n);
   Status plan(const ir::Graph& g);
   Status plan_output(ir::ValueId v, OutputPlan* out);
   void bind();
@@ -416,10 +472,80 @@ bool Engine::Impl::try_alias(const ir::Node& n) {
     add_info(n.name, n.op_type, "alias:int8");
     return true;
   }
+  // An f32 reshape of a non-plain layout (an nhwc conv output) read only by Transposes: a strided
+  // view, which the Transposes copy from directly (try_strided_transpose). YOLOv5's head
+  // (conv -> Reshape [1,3,85,H,W] -> Transpose [1,3,H,W,85]) then moves rows of 85 floats once
+  // instead of reordering to nchw and transposing back.
+  if (opts.use_onednn && vstore[in] == VStore::kF32 && vstore[out] == VStore::kF32 && vi.dtype == DType::kF32 &&
+      ir_last[out] != kForever) {
+    const Slot& ns = slots[native_slot(in)];
+    int64_t is[DNNL_MAX_NDIMS], os[DNNL_MAX_NDIMS];
+    bool transposes_only = !graph.value(out).consumers().empty();
+    for (ir::NodeId c : graph.value(out).consumers()) transposes_only = transposes_only && graph.node(c).op_type == "Transpose";
+    if (transposes_only && !ns.plain && ns.dtype == DType::kF32 && vo.shape.size() <= DNNL_MAX_NDIMS &&
+        strides_only(ns.desc, is) && reshape_strides(vi.shape, is, vo.shape, os)) {
+      const memory::desc view(fp32::to_dims(vo.shape), memory::data_type::f32,
+                              memory::dims(os, os + vo.shape.size()));
+      native[out] = add_slot(out, view, ns.group);
+      add_info(n.name, n.op_type, "alias:strided");
+      return true;
+    }
+  }
   int s = plain_slot(in);
   native[out] = add_slot(out, memory::desc(), slots[s].group);
   add_info(n.name, n.op_type, "alias");
   if (vstore[out] == VStore::kInt8) (void)finish_output(out);  // quantizes a plain f32 view: cannot fail
+  return true;
+}
+
+// An f32 Transpose whose input sits in a non-plain layout without blocks (nhwc, or a strided view
+// of one: try_alias): one strided copy from that layout into a plain output, instead of a reorder
+// to plain and then the transpose.
+bool Engine::Impl::try_strided_transpose(const ir::Node& n) {
+  if (n.op_type != "Transpose" || n.inputs().size() != 1 || n.outputs().size() != 1) return false;
+  const ir::ValueId x = n.input(0), y = n.output(0);
+  if (x == ir::kNoValue || graph.value(x).is_constant() || vstore[x] != VStore::kF32 || vstore[y] != VStore::kF32)
+    return false;
+  const Shape& xs = graph.value(x).shape;
+  const Shape& ys = graph.value(y).shape;
+  const int rank = static_cast<int>(xs.size());
+  if (rank == 0 || rank > DNNL_MAX_NDIMS || ys.size() != xs.size() || graph.value(x).dtype != DType::kF32) return false;
+  const Slot& in = slots[native_slot(x)];
+  int64_t is[DNNL_MAX_NDIMS];
+  if (in.plain || in.dtype != DType::kF32 || !strides_only(in.desc, is)) return false;
+  std::vector<int64_t> perm = n.attrs.get_ints("perm", {});
+  if (perm.empty())
+    for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
+  if (static_cast<int>(perm.size()) != rank) return false;
+  std::vector<char> seen(rank, 0);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p]) return false;
+    seen[p] = 1;
+  }
+  Step st;
+  st.kind = StepKind::kCopy;
+  st.node = &n;
+  const int out = add_slot(y, memory::desc(), add_group());
+  native[y] = out;
+  CopyBox b;
+  b.src = native_slot(x);
+  b.dst = out;
+  b.es = sizeof(float);
+  b.rank = rank;
+  int64_t acc = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    b.dims[d] = ys[d];
+    b.is[d] = is[perm[d]];
+    b.os[d] = acc;
+    acc *= ys[d];
+  }
+  st.boxes.push_back(b);
+  st.reads = {b.src};
+  st.writes = {out};
+  ++stats.ref_kernels;
+  st.info = add_info(n.name, n.op_type, "plain:strided:Transpose");
+  steps.push_back(std::move(st));
+  (void)finish_output(y);  // f32 output without qparams: nothing to add
   return true;
 }
 
@@ -545,6 +671,7 @@ Status Engine::Impl::plan(const ir::Graph& g) {
     if (opts.use_onednn) {
       YQ_ASSIGN_OR_RETURN(bool int8_done, try_int8(n, static_cast<int>(pos)));
       if (int8_done) continue;
+      if (try_strided_transpose(n)) continue;
       // Some ops run faster on the plain kernel than on oneDNN when their inputs are already plain.
       if (fp32::plain_preferred_over_onednn(n.op_type) && inputs_plain(n)) {
         YQ_RETURN_IF_ERROR(plan_ref(n));
@@ -1041,22 +1168,6 @@ bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
   return true;
 }
 
-namespace {
-
-// Strides (elements) of a desc whose layout is a permutation of its dims with no inner blocks or
-// padding (nchw, nhwc, ...); false for blocked layouts.
-bool strides_only(const memory::desc& d, int64_t* strides) {
-  if (d.is_zero() || d.data.format_kind != dnnl_blocked || d.data.offset0 != 0) return false;
-  const dnnl_blocking_desc_t& b = d.data.format_desc.blocking;
-  if (b.inner_nblks != 0) return false;
-  for (int i = 0; i < d.data.ndims; ++i) {
-    if (d.data.padded_dims[i] != d.data.dims[i] || d.data.padded_offsets[i] != 0) return false;
-    strides[i] = b.strides[i];
-  }
-  return true;
-}
-
-}  // namespace
 
 // Concat of int8 values as strided copies, in the layout of the largest input whose layout is a
 // permutation of dims (nhwc from the int8 convs, or plain): every input in such a layout is read

@@ -245,6 +245,45 @@ TEST(Int8Graph, ConcatFollowsItsLargestInputsLayout) {
   expect_within_one_lsb(fast, ref, 0.03, 20);
 }
 
+// A YOLOv5-style head on an int8 conv's f32 nhwc output: Reshape [1,3,5,H,W] (or YOLOX's
+// [1,15,H*W]) as a strided view of the nhwc buffer, then a Transpose copying straight from it, no
+// reorder to nchw in between; the values are the reference's.
+TEST(Int8Graph, HeadReshapeTransposeReadsTheConvsNhwcOutput) {
+  struct Head {
+    Shape reshaped;
+    std::vector<int64_t> perm;
+    Shape out;
+  };
+  for (const Head& h : {Head{{1, 3, 5, 4, 6}, {0, 1, 3, 4, 2}, {1, 3, 4, 6, 5}}, Head{{1, 15, 24}, {0, 2, 1}, {1, 24, 15}}}) {
+    ir::Graph g;
+    ir::ValueId x = add_input(g, "x", {1, 16, 4, 6});
+    g.value(x).qparams = sym(1.f / 127);
+    ir::ValueId c = add_pointwise_conv(g, "conv", x, 16, 15, {1, 15, 4, 6}, 906);
+    ir::ValueId r = add_act(g, "r", h.reshaped);
+    Tensor shape = Tensor::empty(DType::kI64, {static_cast<int64_t>(h.reshaped.size())});
+    for (size_t i = 0; i < h.reshaped.size(); ++i) shape.data<int64_t>()[i] = h.reshaped[i];
+    g.add_node("Reshape", "reshape", {c, add_const(g, "shape", shape)}, {r});
+    ir::ValueId y = add_act(g, "y", h.out);
+    ir::Attributes ta;
+    ta.set("perm", h.perm);
+    g.add_node("Transpose", "transpose", {r}, {y}, ta);
+    g.add_output(y);
+    std::vector<Tensor> in = {random_tensor({1, 16, 4, 6}, 15)};
+    RunOut fast = run(g, in, true);
+    RunOut ref = run(g, in, false);
+    bool strided = false, view = false;
+    for (const KernelInfo& k : fast.stats.kernels) {
+      EXPECT_NE(k.node, "reorder:conv.y");  // the only reorder is input x's, into the conv's nhwc
+      strided = strided || (k.node == "transpose" && k.impl == "plain:strided:Transpose");
+      view = view || (k.node == "reshape" && k.impl == "alias:strided");
+    }
+    EXPECT_TRUE(strided && view) << h.reshaped.size();
+    ASSERT_EQ(fast.outputs.size(), 1u);
+    Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], 0, 1e-5);
+    EXPECT_EQ(d.nonzero, 0) << "max diff " << d.max_abs;
+  }
+}
+
 // An f32 conv (weights float) with 24 output channels, quantized with a zero point for an int8 conv:
 // whatever layout oneDNN gives the f32 output (a blocked one pads 24 channels to 32), the
 // quantize step is planned through a dense layout.
