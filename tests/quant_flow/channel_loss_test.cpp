@@ -7,12 +7,14 @@
 #include "quant/channel_loss.h"
 #include "quant/policy.h"
 #include "tests/ir_passes/pass_test_util.h"
+#include "tests/quant_flow/stem_depthwise.h"
 
 namespace yq::quant {
 namespace {
 
 using ir::ValueId;
-using ir::testing::GraphBuilder;
+using testing::StemDepthwise;
+using testing::stats_with;
 
 // The rule is about layers that are quantized: depthwise convs are float by default, so these
 // tests opt them in.
@@ -26,36 +28,6 @@ CalibOptions minmax() {
   CalibOptions o;
   o.method = CalibMethod::kMinMax;
   return o;
-}
-
-// x -> stem conv (4 ch) -> s -> depthwise conv -> d -> conv -> out
-struct StemDepthwise {
-  GraphBuilder b{11};
-  ValueId x, s, d, y;
-  ir::NodeId stem, dw, pw;
-  StemDepthwise() {
-    x = b.input("x", {1, 3, 8, 8});
-    s = b.conv(x, 4, 3, 1, 1);
-    stem = b.last;
-    d = b.conv(s, 4, 3, 1, 1, /*group=*/4);
-    dw = b.last;
-    y = b.conv(d, 2, 1);
-    pw = b.last;
-    b.output(y);
-  }
-  std::string name(ir::NodeId n) const { return b.g.node(n).name; }
-};
-
-// Stats for every planned value: [4 channels x 4 elements], channel c spanning +-chan_max[c].
-std::map<ValueId, TensorStats> stats_with(const QuantPlan& plan, ValueId planted, std::vector<float> planted_max) {
-  std::map<ValueId, TensorStats> stats;
-  for (ValueId v : plan.activations) {
-    std::vector<float> cmax = v == planted ? planted_max : std::vector<float>{1.f, 2.f, 3.f, 4.f};
-    std::vector<float> xs;
-    for (float m : cmax) xs.insert(xs.end(), {-m, 0.5f * m, m, 0.f});
-    stats[v].observe_channels(xs, static_cast<int64_t>(cmax.size()), 4);
-  }
-  return stats;
 }
 
 TEST(ChannelLoss, NarrowChannelKeepsItsConsumerFloat) {

@@ -12,33 +12,14 @@
 #include "quant/qmath.h"
 #include "quant/split_activations.h"
 #include "tests/ir_passes/pass_test_util.h"
+#include "tests/quant_flow/stem_depthwise.h"
 
 namespace yq::quant {
 namespace {
 
 using ir::ValueId;
-using ir::testing::GraphBuilder;
-
-// x -> stem conv (4 ch, optionally SiLU) -> s -> depthwise conv -> d -> conv -> y
-struct StemDepthwise {
-  GraphBuilder b{11};
-  ValueId x, s, d, y;
-  ir::NodeId stem, dw;
-  explicit StemDepthwise(const char* act = "") {
-    x = b.input("x", {1, 3, 8, 8});
-    s = b.conv(x, 4, 3, 1, 1);
-    stem = b.last;
-    if (*act) {
-      ir::make_fused_conv(b.g, stem);
-      b.g.node(stem).attrs.set("activation", std::string(act));
-    }
-    d = b.conv(s, 4, 3, 1, 1, /*group=*/4);
-    dw = b.last;
-    y = b.conv(d, 2, 1);
-    b.output(y);
-  }
-  std::string name(ir::NodeId n) const { return b.g.node(n).name; }
-};
+using testing::StemDepthwise;
+using testing::stats_with;
 
 QuantPolicy dw_int8(EqualizeDepthwise mode) {
   QuantPolicy p;
@@ -52,18 +33,6 @@ CalibOptions minmax() {
   o.method = CalibMethod::kMinMax;
   o.unsigned_if_nonnegative = false;
   return o;
-}
-
-// [4 channels x 4 elements] per planned value, channel c spanning +-cmax[c].
-std::map<ValueId, TensorStats> stats_with(const QuantPlan& plan, ValueId planted, std::vector<float> planted_max) {
-  std::map<ValueId, TensorStats> stats;
-  for (ValueId v : plan.activations) {
-    std::vector<float> cmax = v == planted ? planted_max : std::vector<float>{1.f, 2.f, 3.f, 4.f};
-    std::vector<float> xs;
-    for (float m : cmax) xs.insert(xs.end(), {-m, 0.5f * m, m, 0.f});
-    stats[v].observe_channels(xs, static_cast<int64_t>(cmax.size()), 4);
-  }
-  return stats;
 }
 
 ir::Graph without_qparams(ir::Graph g) {
