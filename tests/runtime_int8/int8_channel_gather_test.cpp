@@ -141,3 +141,122 @@ TEST(Int8ChannelGather, RunsBetweenInt8ConvsWithoutReorders) {
 
 }  // namespace
 }  // namespace yq::runtime
+
+namespace yq::runtime {
+namespace {
+
+using namespace int8_testing;
+
+// The gather from a Concat's inputs (int8::MultiGather) against the definition, for the shapes
+// ShuffleNetV2 gives it and for arbitrary ones (step-2 runs, permutations, three sources).
+TEST(Int8MultiGather, MatchesTheDefinitionOnEveryByte) {
+  struct Case {
+    const char* name;
+    std::vector<int64_t> sources;
+    std::vector<int64_t> channels;
+  };
+  const Case cases[] = {
+      {"shuffle_first_half", {58, 58}, interleaved(0, 58, 29)},
+      {"shuffle_second_half", {58, 58}, interleaved(29, 87, 29)},
+      {"shuffle_whole", {58, 58}, interleaved(0, 58, 58)},
+      {"even_across_sources", {24, 24}, stepped(0, 24, 2)},
+      {"three_sources_permuted", {5, 17, 9}, shuffled(31, 7)},
+      {"runs_and_repeats", {8, 8}, {3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 15}},
+  };
+  for (const Case& c : cases) {
+    const int8::MultiGather plan = int8::plan_multi_gather(c.sources, c.channels);
+    const int64_t pixels = 37;
+    std::vector<std::vector<uint8_t>> src;
+    std::vector<const void*> ptrs;
+    std::mt19937 rng(5);
+    for (int64_t ch : c.sources) {
+      src.emplace_back(static_cast<size_t>(pixels * ch));
+      for (uint8_t& v : src.back()) v = static_cast<uint8_t>(rng());
+    }
+    for (const auto& s : src) ptrs.push_back(s.data());
+    std::vector<uint8_t> out(static_cast<size_t>(pixels) * c.channels.size(), 0xAB);
+    int8::run_multi_gather(plan, ptrs.data(), out.data(), pixels);
+    int64_t wrong = 0;
+    for (int64_t p = 0; p < pixels; ++p)
+      for (size_t j = 0; j < c.channels.size(); ++j) {
+        int64_t ch = c.channels[j];
+        size_t k = 0;
+        while (ch >= c.sources[k]) ch -= c.sources[k++];
+        wrong += out[static_cast<size_t>(p) * c.channels.size() + j] != src[k][static_cast<size_t>(p * c.sources[k] + ch)];
+      }
+    EXPECT_EQ(wrong, 0) << c.name;
+  }
+}
+
+// A ShuffleNetV2 shuffle on int8: Concat(a, b) read only by two interleaving Gathers is never
+// written, each Gather reads a and b directly; the values are exactly the reference's. A conv
+// with a as its residual sits between the Concat and the Gathers: it must not write over a
+// before the Gathers have read it.
+TEST(Int8MultiGather, ConcatReadOnlyByShuffleGathersIsNeverWritten) {
+  ir::Graph g;
+  ir::ValueId xa = add_input(g, "xa", {1, 16, 5, 7});
+  ir::ValueId b = add_input(g, "b", {1, 16, 5, 7});
+  ir::ValueId x = add_input(g, "x", {1, 8, 5, 7});
+  for (ir::ValueId v : {xa, b, x}) g.value(v).qparams = sym(1.f / 127);
+  // a: an int8 conv's nhwc output, the layout the residual conv's dst has (so it could sum in place).
+  ir::Attributes conv;
+  conv.set("kernel_shape", std::vector<int64_t>{1, 1});
+  conv.set("activation", std::string(""));
+  Tensor wa = random_tensor({16, 16, 1, 1}, 29, -0.3f, 0.3f);
+  ir::ValueId wav = add_const(g, "wa", wa);
+  g.value(wav).qparams = quant::per_channel_weight_qparams(wa, 0);
+  ir::ValueId a = add_act(g, "a", {1, 16, 5, 7});
+  g.node(g.add_node("FusedConv", "conv_a", {xa, wav}, {a}, conv)).domain = "yq";
+  g.value(a).qparams = sym(1.f / 127);
+  ir::ValueId cat = add_act(g, "cat", {1, 32, 5, 7});
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", "concat", {a, b}, {cat}, ca);
+  g.value(cat).qparams = sym(1.f / 127);
+  // r = conv(x) + a, planned right after the Concat.
+  Tensor w = random_tensor({16, 8, 1, 1}, 30, -0.4f, 0.4f);
+  ir::ValueId wv = add_const(g, "w", w);
+  g.value(wv).qparams = quant::per_channel_weight_qparams(w, 0);
+  ir::ValueId r = add_act(g, "r", {1, 16, 5, 7});
+  g.node(g.add_node("FusedConv", "residual_conv", {x, wv, ir::kNoValue, a}, {r}, conv)).domain = "yq";
+  g.value(r).qparams = sym(3.f / 127);
+  std::vector<ir::ValueId> halves;
+  for (int h = 0; h < 2; ++h) {
+    Tensor idx = Tensor::empty(DType::kI64, {16});
+    for (int64_t j = 0; j < 8; ++j) {
+      idx.data<int64_t>()[2 * j] = 8 * h + j;
+      idx.data<int64_t>()[2 * j + 1] = 16 + 8 * h + j;
+    }
+    ir::ValueId out = add_act(g, "half" + std::to_string(h), {1, 16, 5, 7});
+    ir::Attributes ga;
+    ga.set("axis", int64_t{1});
+    g.add_node("Gather", "gather" + std::to_string(h), {cat, add_const(g, "idx" + std::to_string(h), idx)}, {out}, ga);
+    g.value(out).qparams = sym(1.f / 127);
+    g.add_output(out);
+    halves.push_back(out);
+  }
+  g.add_output(r);
+  std::vector<Tensor> in = {random_tensor({1, 16, 5, 7}, 31), random_tensor({1, 16, 5, 7}, 32),
+                            random_tensor({1, 8, 5, 7}, 33)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  int virtual_concats = 0, direct_gathers = 0;
+  for (const KernelInfo& k : fast.stats.kernels) {
+    virtual_concats += k.impl.rfind("int8:virtual:Concat", 0) == 0;
+    direct_gathers += k.impl == "int8:nhwc:ChannelGather(from the concat's inputs)";
+    // a is still to be read by the Gathers: the sum copies it into the conv's output.
+    if (k.node == "residual_conv") EXPECT_NE(k.impl.find("+sum:copy"), std::string::npos) << k.impl;
+  }
+  EXPECT_EQ(virtual_concats, 1);
+  EXPECT_EQ(direct_gathers, 2);
+  ASSERT_EQ(fast.outputs.size(), 3u);
+  for (int h = 0; h < 2; ++h) {
+    Diff d = diff_lsb(fast.outputs[h], ref.outputs[h], 1.f / 127, 0.0);
+    EXPECT_EQ(d.nonzero, 0) << "half " << h << ": max diff " << d.max_abs;
+  }
+  Diff d = diff_lsb(fast.outputs[2], ref.outputs[2], 3.f / 127, 1e-3 * 3.f / 127);
+  EXPECT_EQ(d.over_1lsb, 0) << "residual conv: max diff " << d.max_abs;
+}
+
+}  // namespace
+}  // namespace yq::runtime

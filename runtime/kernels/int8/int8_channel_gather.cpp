@@ -113,4 +113,59 @@ void run_channel_gather(const ChannelGather& g, const void* in_v, void* out_v, i
   }
 }
 
+MultiGather plan_multi_gather(const std::vector<int64_t>& source_channels, const std::vector<int64_t>& channels) {
+  MultiGather g;
+  g.src_channels = source_channels;
+  g.c_out = static_cast<int64_t>(channels.size());
+  // (source, channel) of every output channel.
+  std::vector<std::pair<int, int64_t>> at;
+  for (int64_t c : channels) {
+    int k = 0;
+    while (c >= source_channels[static_cast<size_t>(k)]) c -= source_channels[static_cast<size_t>(k++)];
+    at.emplace_back(k, c);
+  }
+  const int64_t n = g.c_out;
+  for (int64_t j = 0; j < n;) {
+    // An interleave of two runs, at least 4 pairs long.
+    int64_t pairs = 0;
+    while (j + 2 * pairs + 1 < n && at[j + 2 * pairs].first == at[j].first &&
+           at[j + 2 * pairs].second == at[j].second + pairs && at[j + 2 * pairs + 1].first == at[j + 1].first &&
+           at[j + 2 * pairs + 1].second == at[j + 1].second + pairs)
+      ++pairs;
+    if (pairs >= 4) {
+      g.pieces.push_back({at[j].first, at[j + 1].first, at[j].second, at[j + 1].second, 1, j, pairs});
+      j += 2 * pairs;
+      continue;
+    }
+    // A run of step 1 or 2 within one source.
+    const int64_t step = j + 1 < n && at[j + 1].first == at[j].first && at[j + 1].second - at[j].second == 2 ? 2 : 1;
+    int64_t len = 1;
+    while (j + len < n && at[j + len].first == at[j].first && at[j + len].second == at[j].second + step * len) ++len;
+    g.pieces.push_back({at[j].first, -1, at[j].second, 0, len > 1 ? step : 1, j, len});
+    j += len;
+  }
+  return g;
+}
+
+void run_multi_gather(const MultiGather& g, const void* const* srcs, void* out_v, int64_t pixels) {
+  auto* out = static_cast<uint8_t*>(out_v);
+  const int64_t bytes = pixels * g.c_out;
+  parallel_ranges(pixels, bytes >= kParallelBytes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      uint8_t* dst = out + p * g.c_out;
+      for (const MultiGather::Piece& pc : g.pieces) {
+        const auto* a = static_cast<const uint8_t*>(srcs[pc.a_src]) + p * g.src_channels[static_cast<size_t>(pc.a_src)] + pc.a_ch;
+        if (pc.b_src >= 0) {
+          const auto* bb = static_cast<const uint8_t*>(srcs[pc.b_src]) + p * g.src_channels[static_cast<size_t>(pc.b_src)] + pc.b_ch;
+          interleave(a, bb, dst + pc.dst, pc.len);
+        } else if (pc.step == 1) {
+          std::memcpy(dst + pc.dst, a, static_cast<size_t>(pc.len));
+        } else {
+          for (int64_t t = 0; t < pc.len; ++t) dst[pc.dst + t] = a[pc.step * t];
+        }
+      }
+    }
+  });
+}
+
 }  // namespace yq::runtime::int8

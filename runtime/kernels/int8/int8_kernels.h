@@ -85,6 +85,25 @@ struct ChannelGather {
 ChannelGather plan_channel_gather(int64_t c_in, const std::vector<int64_t>& channels);
 void run_channel_gather(const ChannelGather& g, const void* in, void* out, int64_t pixels);
 
+// The same gather from the inputs of a channel Concat that is never written (a ShuffleNetV2
+// shuffle: Concat -> channel Gathers): out[p, j] = src_k[p, c] for the (k, c) that Concat
+// channel channels[j] comes from. Planned as per-pixel pieces: interleaves of two channel runs
+// (from any two sources) and runs of step 1 or 2 within one source.
+struct MultiGather {
+  struct Piece {
+    int a_src = 0, b_src = -1;  // b_src >= 0: interleave out[2t] = a[a_ch + t], out[2t+1] = b[b_ch + t]
+    int64_t a_ch = 0, b_ch = 0, step = 1;  // otherwise out[t] = a[a_ch + step * t]
+    int64_t dst = 0, len = 0;              // output channels dst .. dst + len (interleave: 2 * len)
+  };
+  std::vector<int64_t> src_channels;  // channel count of each source
+  int64_t c_out = 0;
+  std::vector<Piece> pieces;
+};
+// `source_channels`: the Concat inputs' channel counts, in order; `channels`: the Gather's indices
+// into the Concat output (valid, checked by the caller).
+MultiGather plan_multi_gather(const std::vector<int64_t>& source_channels, const std::vector<int64_t>& channels);
+void run_multi_gather(const MultiGather& g, const void* const* srcs, void* out, int64_t pixels);
+
 // MaxPool (dilation 1) over a dense nhwc int8 tensor, out of bounds cells skipped (ONNX: pads
 // never win a max), in yoloq's loop (int8_maxpool.cpp says why). Needs AVX-512BW:
 // maxpool_nhwc_supported(); otherwise the planner keeps oneDNN's pooling.
