@@ -25,6 +25,9 @@ namespace {
 
 using dnnl::memory;
 constexpr int kForever = INT_MAX / 2;
+// The most inputs a Concat that is never written (try_int8_virtual_concat) may have: the bound of
+// the source-pointer array kMultiGather steps fill on each run.
+constexpr size_t kMaxGatherSources = 48;
 
 // One buffer of one value in one layout. A value may have several slots (its native layout plus
 // reordered copies); a group is the arena buffer a set of slots share (a value and its zero-copy
@@ -134,7 +137,6 @@ bool strides_only(const memory::desc& d, int64_t* strides) {
   }
   return true;
 }
-
 
 // Strides for `out` dims viewing a buffer laid out as `in` dims with strides `in_strides` (a
 // Reshape as a view of a non-plain layout): each run of output dims must cover a run of input dims
@@ -394,6 +396,11 @@ struct Engine::Impl {
   }
   memory::data_type int8_dt(ir::ValueId v) const {
     return vqdtype[v] == DType::kU8 ? memory::data_type::u8 : memory::data_type::s8;
+  }
+  // The nhwc desc of shape `s` in v's int8 data type: the layout the int8 convs and the int8
+  // byte kernels (channel gathers, MaxPool) share.
+  memory::desc int8_nhwc(const Shape& s, ir::ValueId v) const {
+    return memory::desc(fp32::to_dims(s), int8_dt(v), memory::format_tag::acdb);
   }
   Status finish_output(ir::ValueId o);
   Expected<bool> try_int8(const ir::Node& n, int pos);
@@ -912,7 +919,7 @@ Status Engine::Impl::execute_step(Step& st) {
       int8::run_channel_gather(st.gather, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
       return ok_status();
     case StepKind::kMultiGather: {
-      const void* srcs[DNNL_MAX_NDIMS * 4];
+      const void* srcs[kMaxGatherSources];
       for (size_t k = 0; k < st.reads.size(); ++k) srcs[k] = slots[st.reads[k]].ptr;
       int8::run_multi_gather(st.multi, srcs, slots[st.writes[0]].ptr, st.pixels);
       return ok_status();
@@ -1182,7 +1189,6 @@ bool Engine::Impl::try_int8_data_movement(const ir::Node& n) {
   return true;
 }
 
-
 // Concat of int8 values as strided copies, in the layout of the largest input whose layout is a
 // permutation of dims (nhwc from the int8 convs, or plain): every input in such a layout is read
 // in place; others (blocked, or another scale or type) are first converted to plain int8 at the
@@ -1296,9 +1302,10 @@ bool Engine::Impl::channel_gather_indices(const ir::Node& n, std::vector<int64_t
 
 // A channel Concat read only by channel Gathers (ShuffleNetV2's shuffle after
 // ir::FoldChannelShuffle) is never written: each Gather reads the Concat's inputs directly
-// (try_int8_channel_gather). NanoDet-m has 13 of them, FastestDet 14: each a copy pass saved.
+// (try_int8_channel_gather), when their indices make per-pixel interleaves or contiguous runs
+// (NanoDet-m: all 16 of its concats; FastestDet's even/odd splits keep theirs): a copy pass saved.
 bool Engine::Impl::try_int8_virtual_concat(const ir::Node& n) {
-  if (n.outputs().size() != 1 || n.inputs().size() < 2 || n.inputs().size() > DNNL_MAX_NDIMS * 4) return false;
+  if (n.outputs().size() != 1 || n.inputs().size() < 2 || n.inputs().size() > kMaxGatherSources) return false;
   const ir::ValueId y = n.output(0);
   if (!is_int8(y) || ir_last[y] == kForever) return false;
   const Shape& ys = graph.value(y).shape;
@@ -1340,19 +1347,16 @@ bool Engine::Impl::try_int8_channel_gather(const ir::Node& n) {
   const ir::ValueId x = n.input(0), y = n.output(0);
   const ir::Value& xv = graph.value(x);
   const Shape& ys = graph.value(y).shape;
-  auto nhwc = [&](const Shape& s) {
-    return memory::desc(fp32::to_dims(s), int8_dt(x), memory::format_tag::acdb);
-  };
   if (auto vc = virtual_concat.find(x); vc != virtual_concat.end()) {
     Step st;
     st.kind = StepKind::kMultiGather;
     st.node = &n;
     std::vector<int64_t> source_channels;
     for (ir::ValueId v : vc->second) {
-      st.reads.push_back(slot_as(v, nhwc(graph.value(v).shape), vscale[v], vzp[v]));
+      st.reads.push_back(slot_as(v, int8_nhwc(graph.value(v).shape, x), vscale[v], vzp[v]));
       source_channels.push_back(graph.value(v).shape[1]);
     }
-    const int out = add_slot(y, nhwc(ys), add_group(), vscale[y], vzp[y]);
+    const int out = add_slot(y, int8_nhwc(ys, x), add_group(), vscale[y], vzp[y]);
     native[y] = out;
     st.writes = {out};
     st.multi = int8::plan_multi_gather(source_channels, channels);
@@ -1365,8 +1369,8 @@ bool Engine::Impl::try_int8_channel_gather(const ir::Node& n) {
   Step st;
   st.kind = StepKind::kChannelGather;
   st.node = &n;
-  const int in = slot_as(x, nhwc(xv.shape), vscale[x], vzp[x]);
-  const int out = add_slot(y, nhwc(ys), add_group(), vscale[y], vzp[y]);
+  const int in = slot_as(x, int8_nhwc(xv.shape, x), vscale[x], vzp[x]);
+  const int out = add_slot(y, int8_nhwc(ys, x), add_group(), vscale[y], vzp[y]);
   native[y] = out;
   st.reads = {in};
   st.writes = {out};
@@ -1401,12 +1405,11 @@ bool Engine::Impl::try_int8_maxpool_nhwc(const ir::Node& n) {
   if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || (p.oh - 1) * p.sh - p.pt >= p.ih ||
       (p.ow - 1) * p.sw - p.pl >= p.iw || p.pt >= p.kh || p.pl >= p.kw)
     return false;
-  auto nhwc = [&](const Shape& sh) { return memory::desc(fp32::to_dims(sh), int8_dt(x), memory::format_tag::acdb); };
   Step st;
   st.kind = StepKind::kMaxPool;
   st.node = &n;
-  const int in = slot_as(x, nhwc(xs), vscale[x], vzp[x]);
-  const int out = add_slot(y, nhwc(ys), add_group(), vscale[y], vzp[y]);
+  const int in = slot_as(x, int8_nhwc(xs, x), vscale[x], vzp[x]);
+  const int out = add_slot(y, int8_nhwc(ys, x), add_group(), vscale[y], vzp[y]);
   native[y] = out;
   st.reads = {in};
   st.writes = {out};
