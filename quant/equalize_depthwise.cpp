@@ -75,13 +75,7 @@ Status equalize_depthwise_input(ir::Graph& g, const EqualizeSite& site, const Te
     // (k = T / r for every channel) scored lower on YOLOX-Nano (31.85 vs 32.37 mAP) and YOLOv6Lite-S.
     if (rc > 0.f && rc < t) k[static_cast<size_t>(c)] = std::min<double>(kMaxEqualizeFactor, t / rc);
   }
-  ir::make_fused_conv(g, site.producer);
-  const ir::ValueId kv = ir::add_f32_constant(g, producer.name + "_equalize", k, {channels});
-  g.value(kv).shape = {channels};
-  g.value(kv).shape_known = true;
-  while (g.node(site.producer).inputs().size() < ir::kFusedConvChannelScaleInput)
-    g.set_node_input(site.producer, g.node(site.producer).inputs().size(), ir::kNoValue);
-  g.set_node_input(site.producer, ir::kFusedConvChannelScaleInput, kv);
+  ir::set_channel_scale(g, site.producer, producer.name + "_equalize", k);
 
   // D's weight [C * m, 1, kh, kw]: output o reads channel o / m.
   const ir::Node& dw = g.node(site.depthwise);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "ir/passes/pattern_utils.h"
 #include "runtime/engine.h"
 
 namespace yq::quant {
@@ -31,10 +32,10 @@ std::vector<float> channel_factors(const ir::Graph& q, ir::ValueId v) {
   const ir::Value& val = q.value(v);
   if (val.producer() == ir::kNoNode || val.shape.size() < 2) return {};
   const ir::Node& n = q.node(val.producer());
-  if (n.op_type != "FusedConv" || n.output(0) != v || n.input(4) == ir::kNoValue) return {};
-  const ir::Value& s = q.value(n.input(4));
-  if (!s.is_constant() || s.dtype != DType::kF32 || s.constant->numel() != val.shape[1]) return {};
-  return std::vector<float>(s.constant->data<float>(), s.constant->data<float>() + s.constant->numel());
+  const Tensor* s = ir::is_fused_conv(n) && n.output(0) == v ? ir::constant_f32(q, n.input(ir::kFusedConvChannelScaleInput))
+                                                              : nullptr;
+  if (s == nullptr || s->numel() != val.shape[1]) return {};
+  return std::vector<float>(s->data<float>(), s->data<float>() + s->numel());
 }
 
 // q / S along dim 1 of an NCHW tensor.

@@ -79,15 +79,9 @@ Expected<bool> FuseConvChannelScale::apply(Graph& g, NodeId n) {
     replace_output_with(g, m->conv, {n}, y);
     return true;
   }
-  make_fused_conv(g, m->conv);
-  const std::vector<double> s(factors.begin(), factors.end());
-  const ValueId sv = add_f32_constant(g, g.node(m->conv).name + "_channel_scale", s, {channels});
-  g.value(sv).shape = {channels};
-  g.value(sv).shape_known = true;
   replace_output_with(g, m->conv, {n}, y);
-  while (g.node(m->conv).inputs().size() < kFusedConvChannelScaleInput)
-    g.set_node_input(m->conv, g.node(m->conv).inputs().size(), kNoValue);
-  g.set_node_input(m->conv, kFusedConvChannelScaleInput, sv);
+  set_channel_scale(g, m->conv, g.node(m->conv).name + "_channel_scale",
+                    std::vector<double>(factors.begin(), factors.end()));
   return true;
 }
 

@@ -64,6 +64,16 @@ void make_fused_conv(Graph& g, NodeId id) {
   n.attrs.set("activation", std::string());
 }
 
+void set_channel_scale(Graph& g, NodeId n, const std::string& prefix, const std::vector<double>& factors) {
+  make_fused_conv(g, n);
+  const Shape shape{static_cast<int64_t>(factors.size())};
+  const ValueId sv = add_f32_constant(g, prefix, factors, shape);
+  g.value(sv).shape = shape;
+  g.value(sv).shape_known = true;
+  while (g.node(n).inputs().size() < kFusedConvChannelScaleInput) g.set_node_input(n, g.node(n).inputs().size(), kNoValue);
+  g.set_node_input(n, kFusedConvChannelScaleInput, sv);
+}
+
 void replace_output_with(Graph& g, NodeId keep, const std::vector<NodeId>& doomed, ValueId out) {
   const ValueId old = g.node(keep).output(0);
   Value& o = g.value(out);

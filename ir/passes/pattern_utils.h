@@ -60,6 +60,11 @@ bool has_constant_conv_params(const Graph& g, const Node& conv);
 // Conv attributes; sets `activation` to "" if it had none.
 void make_fused_conv(Graph& g, NodeId n);
 
+// Gives conv `n` (a Conv or a FusedConv without one) the channel scale S = `factors`
+// (ir/fused_ops.md, input 4) as a new constant named after `prefix`: makes it a FusedConv and
+// fills the absent bias / residual slots with kNoValue.
+void set_channel_scale(Graph& g, NodeId n, const std::string& prefix, const std::vector<double>& factors);
+
 // Removes `doomed` (which must be the only reader of `keep`'s output 0, directly or through
 // nodes also listed) and makes `keep` write `out` instead, so that downstream names stay. The old
 // output of `keep` becomes unreferenced; sweep_values() removes it.
