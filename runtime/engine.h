@@ -65,6 +65,7 @@ struct EngineStats {
   int quantize_ops = 0;
   int dequantize_ops = 0;
   int requantize_ops = 0;
+  int direct_inputs = 0;             // graph inputs read in place from the caller's tensors (not copied)
   std::vector<KernelInfo> kernels;   // in execution order
 };
 

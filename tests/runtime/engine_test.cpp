@@ -177,5 +177,52 @@ TEST(Engine, AliasChainOnPlainInput) {
   EXPECT_EQ(0, std::memcmp(r.outputs[1].raw(), in.raw(), in.nbytes()));
 }
 
+// The conv reads the caller's input in place (no copy into the arena). Runs on different tensors
+// must each see their own input, and the caller's tensors stay untouched.
+TEST(Engine, InputsAreReadInPlaceAcrossRuns) {
+  ir::Graph g = small_net();
+  EngineOptions o;
+  o.threads = 2;
+  auto fast = Engine::create(g, o);
+  ASSERT_TRUE(fast.ok()) << fast.status().message();
+  EXPECT_EQ((*fast)->stats().direct_inputs, 1);
+  o.use_onednn = false;
+  auto ref = Engine::create(g, o);
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  EXPECT_EQ((*ref)->stats().direct_inputs, 0);  // the reference conv wraps the slot at bind time
+  const Tensor a = random_tensor({1, 3, 12, 10}, 21), b = random_tensor({1, 3, 12, 10}, 22);
+  const Tensor a0 = a.clone(), b0 = b.clone();
+  for (const Tensor* t : {&a, &b, &a}) {
+    std::vector<Tensor> got, want;
+    ASSERT_TRUE((*fast)->run(std::vector<Tensor>{*t}, &got).ok());
+    ASSERT_TRUE((*ref)->run(std::vector<Tensor>{*t}, &want).ok());
+    for (size_t i = 0; i < got.size(); ++i) expect_close(got[i], want[i], t == &b ? "input b" : "input a");
+  }
+  EXPECT_EQ(0, std::memcmp(a.raw(), a0.raw(), a.nbytes()));
+  EXPECT_EQ(0, std::memcmp(b.raw(), b0.raw(), b.nbytes()));
+}
+
+// An input that a conv's residual sum would write over (in place, or copied into the conv's
+// output) is copied into the arena first: the caller's tensor must not change.
+TEST(Engine, InputUsedAsAResidualIsCopied) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 16, 8, 8});
+  ir::ValueId w = add_const(g, "w", {16, 16, 1, 1}, 1);
+  ir::ValueId bias = add_const(g, "b", {16}, 2);
+  ir::ValueId y = add_act(g, "y", {1, 16, 8, 8});
+  ir::Attributes ca;
+  ca.set("kernel_shape", std::vector<int64_t>{1, 1});
+  g.add_node("FusedConv", "conv", {x, w, bias, x}, {y}, ca);
+  g.add_output(y);
+  const Tensor in = random_tensor({1, 16, 8, 8}, 23);
+  const Tensor before = in.clone();
+  EngineStats st = compare_onednn_vs_ref(g, {in}, "residual input");
+  bool sum = false;
+  for (const KernelInfo& k : st.kernels) sum |= k.impl.find("+sum") != std::string::npos;
+  EXPECT_TRUE(sum) << "the conv no longer fuses the residual: the test checks nothing";
+  EXPECT_EQ(st.direct_inputs, 0);
+  EXPECT_EQ(0, std::memcmp(in.raw(), before.raw(), in.nbytes()));
+}
+
 }  // namespace
 }  // namespace yq::runtime

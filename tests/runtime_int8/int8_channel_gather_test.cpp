@@ -245,7 +245,9 @@ TEST(Int8MultiGather, ConcatReadOnlyByShuffleGathersIsNeverWritten) {
     virtual_concats += k.impl.rfind("int8:virtual:Concat", 0) == 0;
     direct_gathers += k.impl == "int8:nhwc:ChannelGather(from the concat's inputs)";
     // a is still to be read by the Gathers: the sum copies it into the conv's output.
-    if (k.node == "residual_conv") EXPECT_NE(k.impl.find("+sum:copy"), std::string::npos) << k.impl;
+    if (k.node == "residual_conv") {
+      EXPECT_NE(k.impl.find("+sum:copy"), std::string::npos) << k.impl;
+    }
   }
   EXPECT_EQ(virtual_concats, 1);
   EXPECT_EQ(direct_gathers, 2);

@@ -347,6 +347,7 @@ TEST(Int8Graph, ImageInputIsQuantizedStraightIntoNhwc) {
   EXPECT_EQ(entry, 1);
   EXPECT_EQ(reorders_of_x, 1);  // the one quantize step
   EXPECT_EQ(fast.stats.quantize_ops, 1);
+  EXPECT_EQ(fast.stats.direct_inputs, 1);  // it reads the caller's tensor, no copy first
   // Same codes as the reference's quantization of x, so only the convs' rounding differs.
   const double lsb = 1.0;  // conv2 writes f32: compare in absolute terms against its scale
   Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], 0.02 * lsb, 1e-4);
@@ -647,7 +648,9 @@ TEST(AbsorbQdq, FusionDeclinesOverQuantizedValues) {
   ASSERT_TRUE(rep.ok()) << rep.status().message();
   EXPECT_EQ(count_op(g, "FusedConv") + count_op(g, "Conv"), 1);
   for (ir::NodeId id : g.live_nodes()) {
-    if (g.node(id).op_type == "FusedConv") EXPECT_EQ(g.node(id).attrs.get_string("activation", ""), "");
+    if (g.node(id).op_type == "FusedConv") {
+      EXPECT_EQ(g.node(id).attrs.get_string("activation", ""), "");
+    }
   }
   EXPECT_EQ(count_op(g, "Relu"), 0);
   ASSERT_EQ(count_op(g, "Activation"), 1);
