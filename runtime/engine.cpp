@@ -123,6 +123,20 @@ struct OutputPlan {
 // The largest conv output whose SiLU runs as a separate pass (split_swish_epilogues).
 constexpr int64_t kSwishPassMaxBytes = int64_t{1} << 20;
 
+// Convs whose swish epilogue costs more than the conv's own arithmetic hides: depthwise convs and
+// 1x1 convs over at most 256 input channels (K, the multiply-adds per output, <= 256). Denser
+// convs (YOLOv5n's 3x3s, K >= 288) hide the epilogue: split, they measured 0.07-0.18 ms slower
+// each (conv time unchanged plus the pass).
+bool swish_epilogue_dominates(const ir::Graph& g, const ir::Node& conv) {
+  const ir::ValueId w = conv.input(1);
+  if (w == ir::kNoValue || g.value(w).shape.size() != 4) return false;
+  const Shape& ws = g.value(w).shape;  // [oc, ic / group, kh, kw]
+  const int64_t group = conv.attrs.get_int("group", 1);
+  const bool depthwise = group > 1 && ws[1] == 1 && ws[0] == group;
+  const bool pointwise = ws[2] == 1 && ws[3] == 1 && ws[1] <= 256;
+  return depthwise || pointwise;
+}
+
 bool is_alias_op(const std::string& op) {
   return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
          op == "Dropout";
@@ -479,12 +493,12 @@ Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
   return true;
 }
 
-// A conv writing at most kSwishPassMaxBytes of f32 runs its SiLU as yoloq's own pass over its
-// output instead of as oneDNN's epilogue: a 64-channel 1x1 conv at 52x52 takes 90 us without
-// the swish and 145 us with it, the pass (fp32/swish.cpp) about 30 us while the output is still
-// in cache. Above 1 MiB the second trip through memory costs more than it saves. Measured
-// (alternating runs, median ratio to all-fused): FP32 YOLOX-Nano 0.93, FP32 YOLOv5n 0.94, and
-// YOLOv5n INT8 at --max-drop 0.3 0.79; a 2 MiB bound made FP32 YOLOv5n 1.08.
+// A depthwise or narrow 1x1 conv (swish_epilogue_dominates) writing at most kSwishPassMaxBytes of
+// f32 runs its SiLU as yoloq's own pass over its output instead of as oneDNN's epilogue: a
+// 64-channel 1x1 conv at 52x52 takes 72 us without the swish and 114 us with it, the pass
+// (fp32/swish.cpp) about 30 us while the output is still in cache. Above 1 MiB the second trip
+// through memory costs more than it saves (a 2 MiB bound made FP32 YOLOv5n 8% slower). Measured
+// against all-fused (A B B A rounds, median ratio): FP32 YOLOX-Nano 0.92-0.95, FP32 YOLOv5n 0.97.
 // Lowered here, on the engine's copy of the graph, as FusedConv(no activation) ->
 // Activation(silu), the split quant/split_activations.h makes for tables; try_swish then runs
 // the Activation in place. Convs with a residual or a channel scale (applied after the
@@ -497,6 +511,7 @@ void Engine::Impl::split_swish_epilogues() {
     const ir::ValueId y = n.output(0);
     const ir::Value& yv = graph.value(y);
     if (yv.qparams || yv.dtype != DType::kF32 || shape_numel(yv.shape) * 4 > kSwishPassMaxBytes) continue;
+    if (!swish_epilogue_dominates(graph, n)) continue;
     const std::string name = n.name;
     const ir::ValueId t = graph.add_value(graph.unique_name(yv.name + "_preact"), DType::kF32, yv.shape, yv.shape_known);
     graph.set_node_output(id, 0, t);

@@ -17,6 +17,7 @@
 #include "ir/passes/hoist_activation_to_conv.h"
 #include "ir/passes/merge_repvgg_branches.h"
 #include "ir/passes/pass.h"
+#include "ir/passes/push_transpose_through_concat.h"
 #include "ir/passes/remove_identity.h"
 #include "ir/printer.h"
 
@@ -45,6 +46,7 @@ std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   p.push_back(std::make_unique<FoldConstants>());
   p.push_back(std::make_unique<EliminateDeadNodes>());
   p.push_back(std::make_unique<RemoveIdentity>());
+  p.push_back(std::make_unique<PushTransposeThroughConcat>());
   p.push_back(std::make_unique<FoldChannelShuffle>());
   p.push_back(std::make_unique<FoldBatchnorm>());
   p.push_back(std::make_unique<FoldSpaceToDepthConv>());
