@@ -108,7 +108,7 @@ struct Step {
   std::vector<CopyBox> boxes;  // kCopy
   int8::ChannelGather gather;  // kChannelGather, over `pixels` nhwc pixels
   int8::MultiGather multi;     // kMultiGather: reads[k] is source k
-  int64_t pixels = 0;
+  int64_t pixels = 0;     // the element count of the gathers, tables and kSwish (floats, padding included)
   int8::ByteTable table;  // kByteTable, over `pixels` codes
   int8::MaxPoolNhwc pool;  // kMaxPool
 };
