@@ -20,20 +20,7 @@ Expected<int> split_activations(ir::Graph& g, const QuantPolicy& policy) {
     const std::string act = n.attrs.get_string("activation", "");
     const ir::ValueId y = n.output(0);
     if (!policy.table_activations.count(act) || !quantized.count(y)) continue;
-    ir::Attributes attrs;
-    for (const char* a : {"activation", "activation_alpha", "activation_beta"}) {
-      auto it = n.attrs.all().find(a);
-      if (it != n.attrs.all().end()) attrs.set(a, it->second);
-    }
-    const std::string name = n.name;
-    const ir::Value& yv = g.value(y);
-    const ir::ValueId t = g.add_value(g.unique_name(yv.name + "_preact"), DType::kF32, yv.shape, yv.shape_known);
-    g.set_node_output(id, 0, t);
-    g.node(id).attrs.set("activation", std::string());
-    g.node(id).attrs.erase("activation_alpha");
-    g.node(id).attrs.erase("activation_beta");
-    const ir::NodeId a = g.add_node(ir::kActivationOpType, g.unique_name(name + "_act"), {t}, {y}, attrs);
-    g.node(a).domain = ir::kYqDomain;
+    ir::split_activation(g, id);
     ++split;
   }
   return split;

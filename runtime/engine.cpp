@@ -512,14 +512,7 @@ void Engine::Impl::split_swish_epilogues() {
     const ir::Value& yv = graph.value(y);
     if (yv.qparams || yv.dtype != DType::kF32 || shape_numel(yv.shape) * 4 > kSwishPassMaxBytes) continue;
     if (!swish_epilogue_dominates(graph, n)) continue;
-    const std::string name = n.name;
-    const ir::ValueId t = graph.add_value(graph.unique_name(yv.name + "_preact"), DType::kF32, yv.shape, yv.shape_known);
-    graph.set_node_output(id, 0, t);
-    graph.node(id).attrs.set("activation", std::string());
-    ir::Attributes attrs;
-    attrs.set("activation", std::string("silu"));
-    const ir::NodeId a = graph.add_node(ir::kActivationOpType, graph.unique_name(name + "_swish"), {t}, {y}, attrs);
-    graph.node(a).domain = ir::kYqDomain;
+    ir::split_activation(graph, id);
   }
 }
 

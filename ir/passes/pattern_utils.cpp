@@ -74,6 +74,28 @@ void set_channel_scale(Graph& g, NodeId n, const std::string& prefix, const std:
   g.set_node_input(n, kFusedConvChannelScaleInput, sv);
 }
 
+NodeId split_activation(Graph& g, NodeId n) {
+  YQ_CHECK(is_fused_conv(g.node(n)) && !has_residual(g.node(n)) && !has_channel_scale(g.node(n)) &&
+           !g.node(n).attrs.get_string("activation", "").empty())
+      << "split_activation: '" << g.node(n).name << "' is not a FusedConv with an activation and nothing after it";
+  Attributes attrs;
+  for (const char* a : {"activation", "activation_alpha", "activation_beta"}) {
+    auto it = g.node(n).attrs.all().find(a);
+    if (it != g.node(n).attrs.all().end()) attrs.set(a, it->second);
+  }
+  const std::string name = g.node(n).name;
+  const ValueId y = g.node(n).output(0);
+  const Value& yv = g.value(y);
+  const ValueId t = g.add_value(g.unique_name(yv.name + "_preact"), DType::kF32, yv.shape, yv.shape_known);
+  g.set_node_output(n, 0, t);
+  g.node(n).attrs.set("activation", std::string());
+  g.node(n).attrs.erase("activation_alpha");
+  g.node(n).attrs.erase("activation_beta");
+  const NodeId a = g.add_node(kActivationOpType, g.unique_name(name + "_act"), {t}, {y}, attrs);
+  g.node(a).domain = kYqDomain;
+  return a;
+}
+
 void replace_output_with(Graph& g, NodeId keep, const std::vector<NodeId>& doomed, ValueId out) {
   const ValueId old = g.node(keep).output(0);
   Value& o = g.value(out);

@@ -65,6 +65,13 @@ void make_fused_conv(Graph& g, NodeId n);
 // fills the absent bias / residual slots with kNoValue.
 void set_channel_scale(Graph& g, NodeId n, const std::string& prefix, const std::vector<double>& factors);
 
+// Moves FusedConv `n`'s activation into a yq Activation node after it:
+//   FusedConv(X, W, B; act) -> y    becomes    FusedConv(X, W, B) -> t -> Activation(act) -> y
+// `t` is a new value "<y>_preact" (unique); y keeps its id, name and consumers. The conv must have
+// an activation and no residual or channel scale (those come after the activation). Returns the
+// Activation node's id. Used by quant/split_activations (tables) and the engine (the SiLU pass).
+NodeId split_activation(Graph& g, NodeId n);
+
 // Removes `doomed` (which must be the only reader of `keep`'s output 0, directly or through
 // nodes also listed) and makes `keep` write `out` instead, so that downstream names stay. The old
 // output of `keep` becomes unreferenced; sweep_values() removes it.
