@@ -224,6 +224,7 @@ struct Engine::Impl {
     std::vector<memory*> mems;
   };
   std::vector<DirectInput> direct_inputs;
+  std::vector<bool> input_is_direct;  // per graph input: one of direct_inputs (not copied)
   // INT8 planning (see the "INT8" block below): per ValueId.
   std::vector<VStore> vstore;
   std::vector<float> vscale;
@@ -987,6 +988,8 @@ void Engine::Impl::plan_direct_inputs() {
     }
     if (ok) direct_inputs.push_back(std::move(d));
   }
+  input_is_direct.assign(input_slots.size(), false);
+  for (const DirectInput& d : direct_inputs) input_is_direct[d.input] = true;
   stats.direct_inputs = static_cast<int>(direct_inputs.size());
 }
 
@@ -1654,16 +1657,14 @@ Status Engine::run(std::span<const Tensor> inputs, std::vector<Tensor>* outputs)
                               shape_str(m.in_shapes[i]) + ", found " + dtype_name(t.dtype()) + shape_str(t.shape()));
   }
   set_num_threads(m.opts.threads);
-  std::vector<bool> direct(inputs.size(), false);
   for (Impl::DirectInput& d : m.direct_inputs) {
     // Steps only read it (plan_direct_inputs), so the caller's const tensor is safe to hand over.
     char* p = static_cast<char*>(const_cast<void*>(inputs[d.input].raw()));
     m.slots[m.input_slots[d.input]].ptr = p;
     for (memory* mem : d.mems) mem->set_data_handle(p);
-    direct[d.input] = true;
   }
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (!direct[i] && inputs[i].nbytes() > 0)
+    if (!m.input_is_direct[i] && inputs[i].nbytes() > 0)
       std::memcpy(m.slots[m.input_slots[i]].ptr, inputs[i].raw(), inputs[i].nbytes());
   for (Step& st : m.steps) {
     KernelInfo& info = m.stats.kernels[st.info];

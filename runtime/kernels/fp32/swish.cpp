@@ -16,7 +16,7 @@
 #include <cstdint>
 
 #include "runtime/kernels/fp32/swish.h"
-#include "runtime/kernels/int8/parallel_ranges.h"
+#include "runtime/kernels/parallel_ranges.h"
 
 namespace yq::runtime::fp32 {
 namespace {
@@ -63,7 +63,7 @@ void swish_scalar(const float* x, float* y, int64_t begin, int64_t end) {
 
 void swish(const float* x, float* y, int64_t n) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
-  int8::parallel_ranges(n, n >= kParallelValues, 16, [&](int64_t b, int64_t e) {
+  parallel_ranges(n, n >= kParallelValues, 16, [&](int64_t b, int64_t e) {
     if (avx512)
       swish_avx512(x, y, b, e);
     else

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "runtime/kernels/int8/int8_kernels.h"
-#include "runtime/kernels/int8/parallel_ranges.h"
+#include "runtime/kernels/parallel_ranges.h"
 
 namespace yq::runtime::int8 {
 namespace {

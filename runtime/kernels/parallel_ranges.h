@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Internal to yoloq_runtime's int8 kernels: one contiguous piece of a 1-d range per OpenMP thread.
+// Internal to yoloq_runtime's kernels (int8, and the fp32 SiLU pass): one contiguous piece of a 1-d
+// range per OpenMP thread.
 #pragma once
 
 #include <omp.h>
@@ -7,7 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 
-namespace yq::runtime::int8 {
+namespace yq::runtime {
 
 // Runs fn(begin, end) over [0, n) in one piece per thread, each piece starting at a multiple of
 // `align` (whole SIMD blocks); on one thread when `parallel` is false (too little work to pay for
@@ -27,4 +28,4 @@ void parallel_ranges(int64_t n, bool parallel, int64_t align, Fn fn) {
   }
 }
 
-}  // namespace yq::runtime::int8
+}  // namespace yq::runtime
