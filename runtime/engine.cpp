@@ -20,6 +20,7 @@
 #include "runtime/kernels/ref/activation.h"
 #include "runtime/kernels/ref/ref_kernels.h"
 #include "runtime/memory_planner.h"
+#include "runtime/strided_view.h"
 
 namespace yq::runtime {
 
@@ -155,47 +156,6 @@ bool strides_only(const memory::desc& d, int64_t* strides) {
     strides[i] = b.strides[i];
   }
   return true;
-}
-
-// Strides for `out` dims viewing a buffer laid out as `in` dims with strides `in_strides` (a
-// Reshape as a view of a non-plain layout): each run of output dims must cover a run of input dims
-// that is contiguous relative to itself (stride[k] = stride[k+1] * dim[k+1]), e.g. nhwc
-// [1,H,W,3*85] viewed as [1,3,85,H,W] or [1,85,H*W]. False when the reshape mixes dims that are
-// not adjacent in memory.
-bool reshape_strides(const Shape& in, const int64_t* in_strides, const Shape& out, int64_t* out_strides) {
-  std::vector<int64_t> dims, strides;  // the input without its size-1 dims
-  for (size_t k = 0; k < in.size(); ++k)
-    if (in[k] != 1) dims.push_back(in[k]), strides.push_back(in_strides[k]);
-  size_t i = 0;
-  for (size_t j = 0; j < out.size();) {
-    if (out[j] == 1) {
-      out_strides[j++] = 1;
-      continue;
-    }
-    // One group: input dims [i, i2) and output dims [j, j2) with equal products.
-    size_t i2 = i, j2 = j;
-    int64_t pi = 1, po = 1;
-    do {
-      if (pi <= po) {
-        if (i2 >= dims.size()) return false;
-        pi *= dims[i2++];
-      } else {
-        if (j2 >= out.size()) return false;
-        po *= out[j2++];
-      }
-    } while (pi != po || po == 1);
-    while (j2 < out.size() && out[j2] == 1) ++j2;  // trailing size-1 output dims join the group
-    for (size_t k = i; k + 1 < i2; ++k)
-      if (strides[k] != strides[k + 1] * dims[k + 1]) return false;
-    int64_t st = strides[i2 - 1];
-    for (size_t k = j2; k-- > j;) {
-      out_strides[k] = st;
-      st *= out[k];
-    }
-    i = i2;
-    j = j2;
-  }
-  return i == dims.size();
 }
 
 }  // namespace
@@ -453,7 +413,15 @@ struct Engine::Impl {
   Status plan_ref(const ir::Node& n);
   bool inputs_plain(const ir::Node& n);
   bool try_alias(const ir::Node& n);
-  bool try_strided_transpose(const ir::Node& n);
+  // Strided views (runtime/strided_view.h): f32 values of Concat/Transpose/Reshape chains that
+  // are never written; the chain's last Concat or Transpose copies every piece once.
+  std::map<ir::ValueId, View> views;
+  bool is_view_value(ir::ValueId v) const;
+  bool is_view_op(const ir::Node& n) const;
+  bool feeds_view_copy(ir::ValueId y) const;
+  View view_of(ir::ValueId v);
+  void add_view_copy(const ir::Node* n, ir::ValueId y, const View& v, const std::string& impl);
+  bool try_view(const ir::Node& n);
   void split_swish_epilogues();
   bool try_swish(const ir::Node& n, int pos);
   Status plan(const ir::Graph& g);
@@ -565,25 +533,6 @@ bool Engine::Impl::try_alias(const ir::Node& n) {
     add_info(n.name, n.op_type, "alias:int8");
     return true;
   }
-  // An f32 reshape of a non-plain layout (an nhwc conv output) read only by Transposes: a strided
-  // view, which the Transposes copy from directly (try_strided_transpose). YOLOv5's head
-  // (conv -> Reshape [1,3,85,H,W] -> Transpose [1,3,H,W,85]) then moves rows of 85 floats once
-  // instead of reordering to nchw and transposing back.
-  if (opts.use_onednn && vstore[in] == VStore::kF32 && vstore[out] == VStore::kF32 && vi.dtype == DType::kF32 &&
-      ir_last[out] != kForever) {
-    const Slot& ns = slots[native_slot(in)];
-    int64_t is[DNNL_MAX_NDIMS], os[DNNL_MAX_NDIMS];
-    bool transposes_only = !graph.value(out).consumers().empty();
-    for (ir::NodeId c : graph.value(out).consumers()) transposes_only = transposes_only && graph.node(c).op_type == "Transpose";
-    if (transposes_only && !ns.plain && ns.dtype == DType::kF32 && vo.shape.size() <= DNNL_MAX_NDIMS &&
-        strides_only(ns.desc, is) && reshape_strides(vi.shape, is, vo.shape, os)) {
-      const memory::desc view(fp32::to_dims(vo.shape), memory::data_type::f32,
-                              memory::dims(os, os + vo.shape.size()));
-      native[out] = add_slot(out, view, ns.group);
-      add_info(n.name, n.op_type, "alias:strided");
-      return true;
-    }
-  }
   int s = plain_slot(in);
   native[out] = add_slot(out, memory::desc(), slots[s].group);
   add_info(n.name, n.op_type, "alias");
@@ -591,54 +540,167 @@ bool Engine::Impl::try_alias(const ir::Node& n) {
   return true;
 }
 
-// An f32 Transpose whose input sits in a non-plain layout without blocks (nhwc, or a strided view
-// of one: try_alias): one strided copy from that layout into a plain output, instead of a reorder
-// to plain and then the transpose.
-bool Engine::Impl::try_strided_transpose(const ir::Node& n) {
-  if (n.op_type != "Transpose" || n.inputs().size() != 1 || n.outputs().size() != 1) return false;
-  const ir::ValueId x = n.input(0), y = n.output(0);
-  if (x == ir::kNoValue || graph.value(x).is_constant() || vstore[x] != VStore::kF32 || vstore[y] != VStore::kF32)
-    return false;
-  const Shape& xs = graph.value(x).shape;
-  const Shape& ys = graph.value(y).shape;
-  const int rank = static_cast<int>(xs.size());
-  if (rank == 0 || rank > DNNL_MAX_NDIMS || ys.size() != xs.size() || graph.value(x).dtype != DType::kF32) return false;
-  const Slot& in = slots[native_slot(x)];
-  int64_t is[DNNL_MAX_NDIMS];
-  if (in.plain || in.dtype != DType::kF32 || !strides_only(in.desc, is)) return false;
-  std::vector<int64_t> perm = n.attrs.get_ints("perm", {});
-  if (perm.empty())
-    for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
-  if (static_cast<int>(perm.size()) != rank) return false;
-  std::vector<char> seen(rank, 0);
-  for (int64_t p : perm) {
-    if (p < 0 || p >= rank || seen[p]) return false;
-    seen[p] = 1;
+// Strided views (runtime/strided_view.h).
+bool Engine::Impl::is_view_value(ir::ValueId v) const {
+  if (v == ir::kNoValue) return false;
+  const ir::Value& val = graph.value(v);
+  return !val.is_constant() && val.dtype == DType::kF32 && !val.qparams && vstore[v] == VStore::kF32 &&
+         !val.shape.empty() && val.shape.size() <= static_cast<size_t>(kMaxViewRank) && shape_numel(val.shape) > 0;
+}
+
+// Concat, Transpose or a reshape over real-valued f32 activations (no qparams, nothing int8).
+bool Engine::Impl::is_view_op(const ir::Node& n) const {
+  if (n.outputs().size() != 1 || n.inputs().empty() || !is_view_value(n.output(0))) return false;
+  const Shape& ys = graph.value(n.output(0)).shape;
+  const int rank = static_cast<int>(ys.size());
+  if (n.op_type == "Concat") {
+    int64_t axis = n.attrs.get_int("axis", 0);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) return false;
+    for (ir::ValueId v : n.inputs())
+      if (!is_view_value(v) || static_cast<int>(graph.value(v).shape.size()) != rank) return false;
+    return true;
   }
+  if (n.op_type == "Transpose") {
+    if (n.inputs().size() != 1 || !is_view_value(n.input(0)) || graph.value(n.input(0)).shape.size() != ys.size())
+      return false;
+    const std::vector<int64_t> perm = n.attrs.get_ints("perm", {});
+    if (perm.empty()) return true;  // reversed dims
+    if (static_cast<int>(perm.size()) != rank) return false;
+    std::vector<char> seen(rank, 0);
+    for (int64_t p : perm) {
+      if (p < 0 || p >= rank || seen[p]) return false;
+      seen[p] = 1;
+    }
+    return true;
+  }
+  return is_alias_op(n.op_type) && n.op_type != "Identity" && n.op_type != "Dropout" && is_view_value(n.input(0)) &&
+         shape_numel(graph.value(n.input(0)).shape) == shape_numel(ys);
+}
+
+// True when every reader of y is a Concat or Transpose that copies it, or a reshape whose output
+// is such a value (so a view's readers always materialize it or are views themselves).
+bool Engine::Impl::feeds_view_copy(ir::ValueId y) const {
+  if (ir_last[y] == kForever) return false;
+  const auto& readers = graph.value(y).consumers();
+  if (readers.empty()) return false;
+  for (ir::NodeId r : readers) {
+    const ir::Node& c = graph.node(r);
+    if (!is_view_op(c)) return false;
+    if (c.op_type != "Concat" && c.op_type != "Transpose" && !feeds_view_copy(c.output(0))) return false;
+  }
+  return true;
+}
+
+// A view's pieces, or the whole of v's slot when its layout is strides only (nhwc conv outputs
+// included), else of its plain copy.
+View Engine::Impl::view_of(ir::ValueId v) {
+  if (auto it = views.find(v); it != views.end()) return it->second;
+  int s = native_slot(v);
+  int64_t st[DNNL_MAX_NDIMS];
+  if (slots[s].dtype != DType::kF32 || !strides_only(slots[s].desc, st)) {
+    s = plain_slot(v);
+    YQ_CHECK(strides_only(slots[s].desc, st)) << "plain slot of '" << graph.value(v).name << "' has no strides";
+  }
+  return whole_view(s, graph.value(v).shape, st);
+}
+
+// A kCopy step writing view `v` of y into a new plain slot: one box per piece.
+void Engine::Impl::add_view_copy(const ir::Node* n, ir::ValueId y, const View& v, const std::string& impl) {
+  const Shape& ys = graph.value(y).shape;
+  const int rank = static_cast<int>(ys.size());
   Step st;
   st.kind = StepKind::kCopy;
-  st.node = &n;
+  st.node = n;
   const int out = add_slot(y, memory::desc(), add_group());
   native[y] = out;
-  CopyBox b;
-  b.src = native_slot(x);
-  b.dst = out;
-  b.es = sizeof(float);
-  b.rank = rank;
+  int64_t os[kMaxViewRank];
   int64_t acc = 1;
   for (int d = rank - 1; d >= 0; --d) {
-    b.dims[d] = ys[d];
-    b.is[d] = is[perm[d]];
-    b.os[d] = acc;
+    os[d] = acc;
     acc *= ys[d];
   }
-  st.boxes.push_back(b);
-  st.reads = {b.src};
+  for (const ViewPiece& p : v) {
+    CopyBox b;
+    b.src = p.slot;
+    b.dst = out;
+    b.src_off = p.offset;
+    b.es = sizeof(float);
+    b.rank = rank;
+    for (int d = 0; d < rank; ++d) {
+      b.dst_off += p.pos[d] * os[d];
+      b.dims[d] = p.dims[d];
+      b.is[d] = p.strides[d];
+      b.os[d] = os[d];
+    }
+    st.boxes.push_back(b);
+    if (std::find(st.reads.begin(), st.reads.end(), p.slot) == st.reads.end()) st.reads.push_back(p.slot);
+  }
   st.writes = {out};
   ++stats.ref_kernels;
-  st.info = add_info(n.name, n.op_type, "plain:strided:Transpose");
+  st.info = add_info(n->name, n->op_type, impl + "(" + std::to_string(v.size()) + " pieces)");
   steps.push_back(std::move(st));
-  (void)finish_output(y);  // f32 output without qparams: nothing to add
+  (void)finish_output(y);  // f32 without qparams: nothing to add
+}
+
+// A Concat, Transpose or reshape of a data-movement chain: no step when its output is only copied
+// further down the chain (a view), else one copy of every piece (the chain's end).
+bool Engine::Impl::try_view(const ir::Node& n) {
+  if (!is_view_op(n)) return false;
+  const ir::ValueId y = n.output(0);
+  bool view_input = false;
+  for (ir::ValueId v : n.inputs()) view_input = view_input || views.count(v) > 0;
+  const bool virt = feeds_view_copy(y);
+  // A Transpose of a layout without blocks (an nhwc conv output) is one strided copy into a plain
+  // output, instead of a reorder to plain and then the transpose.
+  int64_t st[DNNL_MAX_NDIMS];
+  const bool strided_in = n.op_type == "Transpose" && native[n.input(0)] >= 0 &&
+                          !slots[native[n.input(0)]].plain && strides_only(slots[native[n.input(0)]].desc, st);
+  if (!virt && !view_input && !strided_in) return false;  // nothing to save: the usual kernels
+  const Shape& ys = graph.value(y).shape;
+  const int rank = static_cast<int>(ys.size());
+  std::optional<View> v;
+  if (n.op_type == "Concat") {
+    int64_t axis = n.attrs.get_int("axis", 0);
+    if (axis < 0) axis += rank;
+    std::vector<View> ins;
+    std::vector<Shape> shapes;
+    for (ir::ValueId x : n.inputs()) {
+      ins.push_back(view_of(x));
+      shapes.push_back(graph.value(x).shape);
+    }
+    v = concat_view(ins, shapes, static_cast<int>(axis));
+  } else if (n.op_type == "Transpose") {
+    std::vector<int64_t> perm = n.attrs.get_ints("perm", {});
+    if (perm.empty())
+      for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
+    v = transpose_view(view_of(n.input(0)), perm);
+  } else {
+    v = reshape_view(view_of(n.input(0)), graph.value(n.input(0)).shape, ys);
+  }
+  if (!v || !virt) {
+    if (v && (n.op_type == "Concat" || n.op_type == "Transpose")) {
+      add_view_copy(&n, y, *v, "plain:strided:" + n.op_type);
+      return true;
+    }
+    // A reshape the pieces cannot follow: its input is copied out as it is, the usual kernels
+    // take the reshape.
+    if (auto it = views.find(n.input(0)); it != views.end()) {
+      const View in = it->second;
+      views.erase(it);
+      add_view_copy(&n, n.input(0), in, "plain:strided:view");
+    }
+    return false;
+  }
+  // The pieces' buffers now live until the chain's end reads them.
+  for (const ViewPiece& p : *v) {
+    const ir::ValueId src = slots[p.slot].value;
+    ir_last[src] = std::max(ir_last[src], ir_last[y]);
+    const int g = slots[p.slot].group;
+    if (g >= 0) groups[g].ir_last = std::max(groups[g].ir_last, ir_last[y]);
+  }
+  views[y] = std::move(*v);
+  add_info(n.name, n.op_type, "view:" + n.op_type);
   return true;
 }
 
@@ -764,9 +826,9 @@ Status Engine::Impl::plan(const ir::Graph& g) {
     const ir::Node& n = graph.node(order[pos]);
     if (opts.use_onednn) {
       if (try_swish(n, static_cast<int>(pos))) continue;
+      if (try_view(n)) continue;
       YQ_ASSIGN_OR_RETURN(bool int8_done, try_int8(n, static_cast<int>(pos)));
       if (int8_done) continue;
-      if (try_strided_transpose(n)) continue;
       // Some ops run faster on the plain kernel than on oneDNN when their inputs are already plain.
       if (fp32::plain_preferred_over_onednn(n.op_type) && inputs_plain(n)) {
         YQ_RETURN_IF_ERROR(plan_ref(n));

@@ -274,13 +274,102 @@ TEST(Int8Graph, HeadReshapeTransposeReadsTheConvsNhwcOutput) {
     bool strided = false, view = false;
     for (const KernelInfo& k : fast.stats.kernels) {
       EXPECT_NE(k.node, "reorder:conv.y");  // the only reorder is input x's, into the conv's nhwc
-      strided = strided || (k.node == "transpose" && k.impl == "plain:strided:Transpose");
-      view = view || (k.node == "reshape" && k.impl == "alias:strided");
+      strided = strided || (k.node == "transpose" && k.impl == "plain:strided:Transpose(1 pieces)");
+      view = view || (k.node == "reshape" && k.impl == "view:Reshape");
     }
     EXPECT_TRUE(strided && view) << h.reshaped.size();
     ASSERT_EQ(fast.outputs.size(), 1u);
     Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], 0, 1e-5);
     EXPECT_EQ(d.nonzero, 0) << "max diff " << d.max_abs;
+  }
+}
+
+// A YOLOX-style head: per level, int8 convs writing f32 (nhwc) are concatenated on channels,
+// flattened, transposed to [anchors, channels], and the levels concatenated. The chain is views
+// (runtime/strided_view.h): one copy of every conv output into the result, exact. `split` flattens
+// [1,C,H,W] to [1,C*H,W] instead, which mixes a channel slice into H: the pieces cannot follow, so
+// each level's concat is copied out first and the rest still runs (same result).
+RunOut yolox_style_head(bool split, const std::vector<Tensor>& in, bool use_onednn) {
+  ir::Graph g;
+  std::vector<ir::ValueId> levels;
+  const int64_t sizes[3][2] = {{4, 6}, {2, 3}, {4, 6}};
+  ir::ValueId x0 = ir::kNoValue, first_part = ir::kNoValue;  // level 0's input and 4-channel conv
+  int lvl = 0;
+  for (const auto& hw : sizes) {
+    const int64_t h = hw[0], w = hw[1];
+    const std::string p = "l" + std::to_string(lvl);
+    ir::ValueId x = add_input(g, p + ".x", {1, 16, h, w});
+    g.value(x).qparams = sym(1.f / 127);
+    std::vector<ir::ValueId> parts;
+    int64_t c_total = 0;
+    for (int64_t oc : {4, 1, 5}) {
+      parts.push_back(add_pointwise_conv(g, p + ".conv" + std::to_string(oc), x, 16, oc, {1, oc, h, w},
+                                         static_cast<uint32_t>(910 + 10 * lvl + oc)));
+      c_total += oc;
+    }
+    if (lvl == 0) x0 = x, first_part = parts[0];
+    ir::ValueId cat = add_act(g, p + ".cat", {1, c_total, h, w});
+    ir::Attributes ca;
+    ca.set("axis", int64_t{1});
+    g.add_node("Concat", p + ".concat", parts, {cat}, ca);
+    const Shape flat = split ? Shape{1, c_total * h, w} : Shape{1, c_total, h * w};
+    Tensor shape = Tensor::from_vector<int64_t>(std::vector<int64_t>(flat.begin(), flat.end()), {3});
+    ir::ValueId r = add_act(g, p + ".flat", flat);
+    g.add_node("Reshape", p + ".reshape", {cat, add_const(g, p + ".shape", shape)}, {r});
+    ir::ValueId t = add_act(g, p + ".t", {1, flat[2], flat[1]});
+    ir::Attributes ta;
+    ta.set("perm", std::vector<int64_t>{0, 2, 1});
+    g.add_node("Transpose", p + ".transpose", {r}, {t}, ta);
+    levels.push_back(t);
+    ++lvl;
+  }
+  if (split) {
+    for (ir::ValueId t : levels) g.add_output(t);  // levels of different widths: one output each
+  } else {
+    // A later conv adds level 0's 4-channel output as its residual. That output is still to be
+    // copied by the final Concat, so the sum must not be written over it in place.
+    ir::ValueId rw = add_const(g, "res.w", random_tensor({4, 16, 1, 1}, 940, -0.4f, 0.4f));
+    g.value(rw).qparams = quant::per_channel_weight_qparams(*g.value(rw).constant, 0);
+    ir::ValueId rb = add_const(g, "res.b", random_tensor({4}, 941, -0.2f, 0.2f));
+    ir::ValueId res = add_act(g, "res.y", {1, 4, 4, 6});
+    g.node(g.add_node("FusedConv", "res", {x0, rw, rb, first_part}, {res}, conv_attrs(1, ""))).domain = "yq";
+    ir::ValueId y = add_act(g, "y", {1, 24 + 6 + 24, 10});
+    ir::Attributes ca;
+    ca.set("axis", int64_t{1});
+    g.add_node("Concat", "levels", levels, {y}, ca);
+    g.add_output(y);
+    g.add_output(res);
+  }
+  return run(g, in, use_onednn);
+}
+
+TEST(Int8Graph, HeadConcatTransposeChainIsOneCopy) {
+  const std::vector<Tensor> in = {random_tensor({1, 16, 4, 6}, 31), random_tensor({1, 16, 2, 3}, 32),
+                                  random_tensor({1, 16, 4, 6}, 33)};
+  for (bool split : {false, true}) {
+    RunOut fast = yolox_style_head(split, in, true);
+    RunOut ref = yolox_style_head(split, in, false);
+    int views = 0, copies = 0, one_copy = 0, copied_out = 0;
+    for (const KernelInfo& k : fast.stats.kernels) {
+      views += k.impl.rfind("view:", 0) == 0;
+      copies += k.impl.rfind("plain:strided:", 0) == 0;
+      one_copy += k.node == "levels" && k.impl == "plain:strided:Concat(9 pieces)";
+      copied_out += k.impl == "plain:strided:view(3 pieces)";
+    }
+    if (!split) {
+      EXPECT_EQ(views, 9);  // each level's Concat, Reshape and Transpose
+      EXPECT_EQ(copies, 1);
+      EXPECT_EQ(one_copy, 1);  // the final Concat, from the nine conv outputs
+    } else {
+      EXPECT_EQ(views, 3);  // the Concats
+      EXPECT_EQ(copies, 3);
+      EXPECT_EQ(copied_out, 3);  // each level's concat, copied out at its Reshape
+    }
+    ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
+    for (size_t i = 0; i < ref.outputs.size(); ++i) {
+      Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], 0, 1e-5);
+      EXPECT_EQ(d.nonzero, 0) << "split " << split << " output " << i << " max diff " << d.max_abs;
+    }
   }
 }
 
