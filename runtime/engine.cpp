@@ -57,7 +57,9 @@ struct Group {
   size_t offset = 0;
 };
 
-enum class StepKind { kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kMultiGather, kByteTable, kMaxPool, kSwish };
+enum class StepKind {
+  kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kMultiGather, kByteTable, kMaxPool, kAvgPool, kSwish
+};
 
 // One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
 // elements of `es` bytes (fp32::copy_strided).
@@ -111,7 +113,8 @@ struct Step {
   int8::MultiGather multi;     // kMultiGather: reads[k] is source k
   int64_t pixels = 0;     // the element count of the gathers, tables and kSwish (floats, padding included)
   int8::ByteTable table;  // kByteTable, over `pixels` codes
-  int8::MaxPoolNhwc pool;  // kMaxPool
+  int8::PoolNhwc pool;     // kMaxPool, kAvgPool
+  int8::AvgPoolQuant avg;  // kAvgPool
 };
 
 struct OutputPlan {
@@ -402,7 +405,7 @@ struct Engine::Impl {
   // Concats never written (try_int8_virtual_concat): output -> the Concat's inputs, in order.
   std::map<ir::ValueId, std::vector<ir::ValueId>> virtual_concat;
   bool try_int8_byte_table(const ir::Node& n);
-  bool try_int8_maxpool_nhwc(const ir::Node& n);
+  bool try_int8_pool_nhwc(const ir::Node& n);
   // Appends the step of a planned oneDNN kernel: reads its inputs in the layouts (and, for int8,
   // scales and zero points; empty in_zps: all 0) it asked for, places a residual in dst (in place
   // over R when R dies here and already has dst's layout, else a copy rescaled by pre_scale; -1:
@@ -993,7 +996,7 @@ void Engine::Impl::bind() {
       }
     } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy || st.kind == StepKind::kChannelGather ||
                st.kind == StepKind::kMultiGather || st.kind == StepKind::kSwish ||
-               st.kind == StepKind::kByteTable || st.kind == StepKind::kMaxPool) {
+               st.kind == StepKind::kByteTable || st.kind == StepKind::kMaxPool || st.kind == StepKind::kAvgPool) {
       // nothing to bind: execute_step reads the slot pointers
     } else {
       st.ref_in_t.reserve(st.ref_in.size());
@@ -1112,6 +1115,9 @@ Status Engine::Impl::execute_step(Step& st) {
     case StepKind::kSwish:
       fp32::swish(reinterpret_cast<const float*>(slots[st.reads[0]].ptr), reinterpret_cast<float*>(slots[st.writes[0]].ptr),
                   st.pixels);
+      return ok_status();
+    case StepKind::kAvgPool:
+      int8::run_avgpool_nhwc(st.pool, st.avg, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr);
       return ok_status();
     case StepKind::kMaxPool:
       int8::run_maxpool_nhwc(st.pool, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr,
@@ -1572,10 +1578,14 @@ bool Engine::Impl::try_int8_channel_gather(const ir::Node& n) {
 
 // MaxPool between two int8 values of one scale, on nhwc (int8_maxpool.cpp): the layout the int8
 // convs around it use. Dilated, ceil-mode-beyond-padding or non-4-d pools go to oneDNN.
-bool Engine::Impl::try_int8_maxpool_nhwc(const ir::Node& n) {
-  if (!int8::maxpool_nhwc_supported() || n.inputs().size() != 1 || n.outputs().size() != 1) return false;
+// MaxPool (codes of one scale: the max of the codes is exact) or AveragePool (int8 in, int8 out at
+// any scales) over nhwc int8, in yoloq's loops (int8_maxpool.cpp, int8_avgpool.cpp).
+bool Engine::Impl::try_int8_pool_nhwc(const ir::Node& n) {
+  const bool average = n.op_type == "AveragePool";
+  if (!(average ? int8::avgpool_nhwc_supported() : int8::maxpool_nhwc_supported())) return false;
+  if (n.inputs().size() != 1 || n.outputs().size() != 1) return false;
   const ir::ValueId x = n.input(0), y = n.output(0);
-  if (!is_int8(x) || !same_int8(x, y)) return false;
+  if (average ? !(is_int8(x) && is_int8(y)) : !(is_int8(x) && same_int8(x, y))) return false;
   const Shape& xs = graph.value(x).shape;
   const Shape& ys = graph.value(y).shape;
   if (xs.size() != 4 || ys.size() != 4 || xs[0] != ys[0] || xs[1] != ys[1]) return false;
@@ -1584,7 +1594,10 @@ bool Engine::Impl::try_int8_maxpool_nhwc(const ir::Node& n) {
   if (k.size() != 2 || s.size() != 2 || pads.size() != 4 || dil != std::vector<int64_t>{1, 1} ||
       n.attrs.get_string("auto_pad", "NOTSET") != "NOTSET" || n.attrs.get_int("storage_order", 0) != 0)
     return false;
-  int8::MaxPoolNhwc p;
+  // An average's count over a ceil-mode window that overhangs the padding is ONNX's own rule: left
+  // to the float pool.
+  if (average && n.attrs.get_int("ceil_mode", 0) != 0) return false;
+  int8::PoolNhwc p;
   p.n = xs[0], p.c = xs[1], p.ih = xs[2], p.iw = xs[3], p.oh = ys[2], p.ow = ys[3];
   p.kh = k[0], p.kw = k[1], p.sh = s[0], p.sw = s[1], p.pt = pads[0], p.pl = pads[1];
   // Every window must hold at least one input cell (ceil mode may not start one in the padding).
@@ -1592,16 +1605,25 @@ bool Engine::Impl::try_int8_maxpool_nhwc(const ir::Node& n) {
       (p.ow - 1) * p.sw - p.pl >= p.iw || p.pt >= p.kh || p.pl >= p.kw)
     return false;
   Step st;
-  st.kind = StepKind::kMaxPool;
+  st.kind = average ? StepKind::kAvgPool : StepKind::kMaxPool;
   st.node = &n;
   const int in = slot_as(x, int8_nhwc(xs, x), vscale[x], vzp[x]);
-  const int out = add_slot(y, int8_nhwc(ys, x), add_group(), vscale[y], vzp[y]);
+  const int out = add_slot(y, int8_nhwc(ys, y), add_group(), vscale[y], vzp[y]);
   native[y] = out;
   st.reads = {in};
   st.writes = {out};
   st.pool = p;
+  if (average) {
+    st.avg.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0;
+    st.avg.in_u8 = vqdtype[x] == DType::kU8;
+    st.avg.out_u8 = vqdtype[y] == DType::kU8;
+    st.avg.in_zp = vzp[x];
+    st.avg.out_zp = vzp[y];
+    st.avg.in_scale = vscale[x];
+    st.avg.inv_out_scale = 1.f / vscale[y];
+  }
   ++stats.int8_kernels;
-  st.info = add_info(n.name, n.op_type, "int8:nhwc:MaxPool");
+  st.info = add_info(n.name, n.op_type, "int8:nhwc:" + n.op_type);
   steps.push_back(std::move(st));
   return true;
 }
@@ -1644,9 +1666,10 @@ Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
   if (n.op_type == "Conv" || n.op_type == "FusedConv") return try_int8_conv(n, pos);
   const bool pool = n.op_type == "MaxPool", resize = n.op_type == "Resize", concat = n.op_type == "Concat";
   if (n.op_type == "Gather" && try_int8_channel_gather(n)) return true;
+  if (n.op_type == "AveragePool") return try_int8_pool_nhwc(n);
   if (!pool && !resize && !concat) return try_int8_data_movement(n);
   if (concat && (try_int8_virtual_concat(n) || try_int8_concat_copy(n))) return true;
-  if (pool && try_int8_maxpool_nhwc(n)) return true;
+  if (pool && try_int8_pool_nhwc(n)) return true;
   if (n.outputs().size() != 1) return false;
   const ir::ValueId y = n.output(0);
   if (!is_int8(y)) return false;

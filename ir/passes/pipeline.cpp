@@ -10,6 +10,7 @@
 #include "ir/passes/fold_batchnorm.h"
 #include "ir/passes/fold_channel_shuffle.h"
 #include "ir/passes/fold_constants.h"
+#include "ir/passes/fold_pad_into_pool.h"
 #include "ir/passes/fold_space_to_depth_conv.h"
 #include "ir/passes/fuse_conv_act.h"
 #include "ir/passes/fuse_conv_add.h"
@@ -47,6 +48,7 @@ std::vector<std::unique_ptr<Pass>> make_passes(const PipelineOptions& opts) {
   p.push_back(std::make_unique<EliminateDeadNodes>());
   p.push_back(std::make_unique<RemoveIdentity>());
   p.push_back(std::make_unique<PushTransposeThroughConcat>());
+  p.push_back(std::make_unique<FoldPadIntoPool>());
   p.push_back(std::make_unique<FoldChannelShuffle>());
   p.push_back(std::make_unique<FoldBatchnorm>());
   p.push_back(std::make_unique<FoldSpaceToDepthConv>());

@@ -104,15 +104,30 @@ struct MultiGather {
 MultiGather plan_multi_gather(const std::vector<int64_t>& source_channels, const std::vector<int64_t>& channels);
 void run_multi_gather(const MultiGather& g, const void* const* srcs, void* out, int64_t pixels);
 
-// MaxPool (dilation 1) over a dense nhwc int8 tensor, out of bounds cells skipped (ONNX: pads
-// never win a max), in yoloq's loop (int8_maxpool.cpp says why). Needs AVX-512BW:
-// maxpool_nhwc_supported(); otherwise the planner keeps oneDNN's pooling.
-struct MaxPoolNhwc {
+// A pooling window over a dense nhwc tensor (dilation 1); every window holds at least one input cell.
+struct PoolNhwc {
   int64_t n = 0, c = 0, ih = 0, iw = 0, oh = 0, ow = 0;
   int64_t kh = 0, kw = 0, sh = 1, sw = 1, pt = 0, pl = 0;  // kernel, strides, top/left pads
 };
+
+// MaxPool over a dense nhwc int8 tensor, out of bounds cells skipped (ONNX: pads never win a
+// max), in yoloq's loop (int8_maxpool.cpp says why). Needs AVX-512BW: maxpool_nhwc_supported();
+// otherwise the planner keeps oneDNN's pooling.
 bool maxpool_nhwc_supported();
-void run_maxpool_nhwc(const MaxPoolNhwc& p, const void* in, void* out, bool u8);
+void run_maxpool_nhwc(const PoolNhwc& p, const void* in, void* out, bool u8);
+
+// AveragePool from one int8 value to another (int8_avgpool.cpp): y = quantize(in_scale *
+// sum(q - in_zp) / count, out) over each window's input cells, count the window size
+// (count_include_pad: padded cells are real zeros) or its input cells. Needs AVX-512BW and VL:
+// avgpool_nhwc_supported(); otherwise the pool runs in float.
+struct AvgPoolQuant {
+  bool count_include_pad = false;
+  bool in_u8 = false, out_u8 = false;
+  int32_t in_zp = 0, out_zp = 0;
+  float in_scale = 1.f, inv_out_scale = 1.f;
+};
+bool avgpool_nhwc_supported();
+void run_avgpool_nhwc(const PoolNhwc& p, const AvgPoolQuant& q, const void* in, void* out);
 
 // An elementwise function of one 8-bit code, as a table indexed by the code's byte (an s8 code
 // -1 is byte 255): out = table[in] (int8_table.cpp). How the engine runs a yq Activation between

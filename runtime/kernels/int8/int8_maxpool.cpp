@@ -17,7 +17,7 @@ namespace {
 constexpr int64_t kParallelBytes = 1 << 15;
 
 template <bool kU8>
-__attribute__((target("avx512f,avx512bw"))) void pool_rows(const MaxPoolNhwc& p, const uint8_t* in, uint8_t* out,
+__attribute__((target("avx512f,avx512bw"))) void pool_rows(const PoolNhwc& p, const uint8_t* in, uint8_t* out,
                                                             int64_t row_begin, int64_t row_end) {
   const __m512i lowest = kU8 ? _mm512_setzero_si512() : _mm512_set1_epi8(-128);
   for (int64_t row = row_begin; row < row_end; ++row) {  // row = image * oh + y
@@ -53,7 +53,7 @@ bool maxpool_nhwc_supported() {
   return avx512bw;
 }
 
-void run_maxpool_nhwc(const MaxPoolNhwc& p, const void* in, void* out, bool u8) {
+void run_maxpool_nhwc(const PoolNhwc& p, const void* in, void* out, bool u8) {
   const auto* src = static_cast<const uint8_t*>(in);
   auto* dst = static_cast<uint8_t*>(out);
   const int64_t rows = p.n * p.oh;
