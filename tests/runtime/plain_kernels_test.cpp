@@ -306,6 +306,8 @@ TEST(PlainKernels, SoftmaxMatchesReferenceBothOpsets) {
       {{2, 5, 33}, 1, false},
       {{1, 4, 300, 17}, -1, false},
       {{7}, 0, false},
+      {{1, 22, 22, 80}, 3, true},  // FastestDet's classes: 484 rows of 80 (the AVX-512 row loop)
+      {{2, 3, 300}, -1, false},    // rows of 18 vectors and a 12-wide tail
   };
   for (const auto& c : cases) {
     Tensor x = random_tensor(c.s, 5, -8.f, 8.f);
