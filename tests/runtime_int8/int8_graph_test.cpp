@@ -373,6 +373,65 @@ TEST(Int8Graph, HeadConcatTransposeChainIsOneCopy) {
   }
 }
 
+// x -> two 1x1 int8 convs writing pre-activation codes -> SiLU tables -> Concat (one shared scale)
+// -> a 1x1 conv. The tables write straight into the concat's pixels and the concat copies nothing;
+// with `also_output` the second table's output is a graph output too, so it keeps its own buffer
+// and the concat copies it.
+ir::Graph tables_into_concat(bool also_output) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 16, 6, 7});
+  g.value(x).qparams = sym(1.f / 127);
+  const ir::QParams act_q = *ir::QParams::per_tensor(1.2f / 255, 60, DType::kU8);
+  std::vector<ir::ValueId> parts;
+  for (auto [name, oc] : {std::pair{"a", int64_t{24}}, std::pair{"b", int64_t{40}}}) {
+    ir::ValueId pre = add_pointwise_conv(g, name, x, 16, oc, {1, oc, 6, 7}, name[0] == 'a' ? 950u : 960u);
+    g.value(pre).qparams = sym(3.f / 127);
+    ir::ValueId post = add_act(g, std::string(name) + ".silu", {1, oc, 6, 7});
+    ir::Attributes sa;
+    sa.set("activation", std::string("silu"));
+    g.node(g.add_node("Activation", std::string(name) + "_silu", {pre}, {post}, sa)).domain = "yq";
+    g.value(post).qparams = act_q;
+    parts.push_back(post);
+  }
+  ir::ValueId cat = add_act(g, "cat", {1, 64, 6, 7});
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", "concat", parts, {cat}, ca);
+  g.value(cat).qparams = act_q;
+  ir::ValueId y = add_pointwise_conv(g, "head", cat, 64, 8, {1, 8, 6, 7}, 970);
+  g.value(y).qparams = sym(0.05f);
+  g.add_output(y);
+  if (also_output) g.add_output(parts[1]);
+  return g;
+}
+
+TEST(Int8Graph, TablesWriteStraightIntoTheirConcat) {
+  const std::vector<Tensor> in = {random_tensor({1, 16, 6, 7}, 77)};
+  for (bool also_output : {false, true}) {
+    SCOPED_TRACE(also_output ? "second table also a graph output" : "tables read by the concat alone");
+    ir::Graph g = tables_into_concat(also_output);
+    RunOut fast = run(g, in, true);
+    RunOut ref = run(g, in, false);
+    int into = 0;
+    std::string concat_impl;
+    for (const KernelInfo& k : fast.stats.kernels) {
+      into += k.impl.find("(into concat)") != std::string::npos;
+      if (k.node == "concat") concat_impl = k.impl;
+    }
+    EXPECT_EQ(into, also_output ? 1 : 2);
+    EXPECT_EQ(concat_impl, also_output ? "int8:copy:Concat(keep, 1 written by their tables)"
+                                       : "int8:copy:Concat(keep, 2 written by their tables)");
+    ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
+    for (size_t i = 0; i < ref.outputs.size(); ++i) {
+      // The tables and the concat are exact; the head conv may round a boundary value either way.
+      const double lsb = i == 0 ? 0.05 : 1.2 / 255;
+      Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], lsb, 1e-3 * lsb);
+      EXPECT_EQ(d.over_1lsb, 0) << "output " << i << " max diff " << d.max_abs / lsb << " LSB";
+      EXPECT_LE(d.nonzero * 50, d.n) << "output " << i << ": " << d.nonzero << " of " << d.n << " differ";
+    }
+  }
+}
+
 // An f32 conv (weights float) with 24 output channels, quantized with a zero point for an int8 conv:
 // whatever layout oneDNN gives the f32 output (a blocked one pads 24 channels to 32), the
 // quantize step is planned through a dense layout.

@@ -81,5 +81,23 @@ TEST(Int8Table, RunByteTableMapsEveryByteAtEveryLength) {
   }
 }
 
+// run_byte_table_rows: every row mapped at its place in the wider output rows, the bytes between
+// rows untouched, for rows shorter than, equal to and longer than one 64-byte block.
+TEST(Int8Table, RunByteTableRowsWritesEachRowAtItsStride) {
+  int8::ByteTable t{};
+  for (int i = 0; i < 256; ++i) t.out[i] = static_cast<uint8_t>((i * 5 + 11) & 0xff);
+  for (int64_t len : {1, 24, 64, 80, 130}) {
+    const int64_t rows = 300, stride = len + 37;
+    std::vector<uint8_t> in(static_cast<size_t>(rows * len)), out(static_cast<size_t>(rows * stride), 0xA5);
+    for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>((i * 131 + 7) & 0xff);
+    int8::run_byte_table_rows(t, in.data(), out.data(), rows, len, stride);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < stride; ++k) {
+        const uint8_t want = k < len ? t.out[in[r * len + k]] : 0xA5;
+        ASSERT_EQ(out[r * stride + k], want) << "len " << len << " row " << r << " byte " << k;
+      }
+  }
+}
+
 }  // namespace
 }  // namespace yq::runtime

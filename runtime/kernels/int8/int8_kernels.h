@@ -139,6 +139,11 @@ struct ByteTable {
 // quant/qmath's rounding, so the table equals the fake-quant reference exactly.
 ByteTable make_byte_table(const ir::QParams& in, const ir::QParams& out, const std::function<float(float)>& f);
 void run_byte_table(const ByteTable& t, const void* in, void* out, int64_t n);
+// The same over `rows` dense rows of `row_len` codes, each written `out_stride` bytes after the
+// previous one: a table whose output is one input of an nhwc Concat along channels, written
+// straight into the Concat's pixels (the engine's concat then skips that input).
+void run_byte_table_rows(const ByteTable& t, const void* in, void* out, int64_t rows, int64_t row_len,
+                         int64_t out_stride);
 
 // `d` with its data type replaced (same dims and layout).
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);

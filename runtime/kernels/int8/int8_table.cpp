@@ -27,6 +27,25 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void run_vbmi(const uint8
   for (; i < n; ++i) out[i] = table[in[i]];
 }
 
+// Rows [r0, r1) of row_len codes, dense in `in`, `out_stride` apart in `out`.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void run_rows_vbmi(const uint8_t* table, const uint8_t* in,
+                                                                          uint8_t* out, int64_t r0, int64_t r1,
+                                                                          int64_t row_len, int64_t out_stride) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* src = in + r * row_len;
+    uint8_t* dst = out + r * out_stride;
+    for (int64_t c0 = 0; c0 < row_len; c0 += 64) {
+      const int64_t len = row_len - c0 < 64 ? row_len - c0 : 64;
+      const __mmask64 m = len == 64 ? ~__mmask64{0} : (~__mmask64{0} >> (64 - len));
+      const __m512i x = _mm512_maskz_loadu_epi8(m, src + c0);
+      const __m512i lo = _mm512_permutex2var_epi8(t0, x, t1), hi = _mm512_permutex2var_epi8(t2, x, t3);
+      _mm512_mask_storeu_epi8(dst + c0, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi));
+    }
+  }
+}
+
 void run_scalar(const uint8_t* table, const uint8_t* in, uint8_t* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = table[in[i]];
 }
@@ -52,6 +71,20 @@ void run_byte_table(const ByteTable& t, const void* in, void* out, int64_t n) {
       run_vbmi(t.out, src + b, dst + b, e - b);
     } else {
       run_scalar(t.out, src + b, dst + b, e - b);
+    }
+  });
+}
+
+void run_byte_table_rows(const ByteTable& t, const void* in, void* out, int64_t rows, int64_t row_len,
+                         int64_t out_stride) {
+  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  const auto* src = static_cast<const uint8_t*>(in);
+  auto* dst = static_cast<uint8_t*>(out);
+  parallel_ranges(rows, rows * row_len >= kParallelMin, 1, [&](int64_t b, int64_t e) {
+    if (vbmi) {
+      run_rows_vbmi(t.out, src, dst, b, e, row_len, out_stride);
+    } else {
+      for (int64_t r = b; r < e; ++r) run_scalar(t.out, src + r * row_len, dst + r * out_stride, row_len);
     }
   });
 }
