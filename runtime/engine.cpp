@@ -230,6 +230,22 @@ struct Engine::Impl {
     return static_cast<int>(slots.size()) - 1;
   }
 
+  // True when another slot (an alias or view) shares slot s's buffer.
+  bool buffer_shared(int s) const {
+    for (size_t k = 0; k < slots.size(); ++k)
+      if (static_cast<int>(k) != s && slots[k].group == slots[s].group) return true;
+    return false;
+  }
+
+  // Value v, held in slot s, is read by a step planned at node position `until`, later than its
+  // graph readers say (a virtual concat's gathers, a view's copy): no in-place write may take its
+  // buffer before then.
+  void extend_life(ir::ValueId v, int s, int until) {
+    ir_last[v] = std::max(ir_last[v], until);
+    const int g = slots[s].group;
+    if (g >= 0) groups[g].ir_last = std::max(groups[g].ir_last, ir_last[v]);
+  }
+
   // The slot holding v in its native layout; constants get a slot pointing at their data.
   int native_slot(ir::ValueId v) {
     if (native[v] >= 0) return native[v];
@@ -702,12 +718,7 @@ bool Engine::Impl::try_view(const ir::Node& n) {
     return false;
   }
   // The pieces' buffers now live until the chain's end reads them.
-  for (const ViewPiece& p : *v) {
-    const ir::ValueId src = slots[p.slot].value;
-    ir_last[src] = std::max(ir_last[src], ir_last[y]);
-    const int g = slots[p.slot].group;
-    if (g >= 0) groups[g].ir_last = std::max(groups[g].ir_last, ir_last[y]);
-  }
+  for (const ViewPiece& p : *v) extend_life(slots[p.slot].value, p.slot, ir_last[y]);
   views[y] = std::move(*v);
   add_info(n.name, n.op_type, "view:" + n.op_type);
   return true;
@@ -1036,8 +1047,7 @@ void Engine::Impl::plan_direct_inputs() {
   for (size_t i = 0; i < input_slots.size(); ++i) {
     const int s = input_slots[i];
     const int g = slots[s].group;
-    bool ok = !groups[g].pinned;
-    for (size_t k = 0; ok && k < slots.size(); ++k) ok = static_cast<int>(k) == s || slots[k].group != g;
+    bool ok = !groups[g].pinned && !buffer_shared(s);
     DirectInput d{i, {}};
     for (size_t j = 0; ok && j < steps.size(); ++j) {
       Step& st = steps[j];
@@ -1505,8 +1515,7 @@ bool Engine::Impl::table_into_concat(ir::ValueId v, const ir::Node& concat, int 
   Step& t = steps[it->second];
   const int s = native_slot(v);
   if (!same_int8(v, y) || t.writes.size() != 1 || t.writes[0] != s || t.table_row_len != 0) return false;
-  for (size_t k = 0; k < slots.size(); ++k)  // no alias shares the table's buffer
-    if (static_cast<int>(k) != s && slots[k].group == slots[s].group) return false;
+  if (buffer_shared(s)) return false;  // an alias reads the table's buffer
   int64_t is[DNNL_MAX_NDIMS];
   if (!strides_only(slots[s].desc, is) || is[axis] != 1 || ystr[axis] != 1) return false;
   const Shape& sh = graph.value(v).shape;
@@ -1573,11 +1582,7 @@ bool Engine::Impl::try_int8_virtual_concat(const ir::Node& n) {
   }
   virtual_concat[y] = n.inputs();
   // The inputs now live until the last Gather reads them (no in-place write over them before).
-  for (ir::ValueId v : n.inputs()) {
-    ir_last[v] = std::max(ir_last[v], ir_last[y]);
-    const int gi = slots[native_slot(v)].group;
-    if (gi >= 0) groups[gi].ir_last = std::max(groups[gi].ir_last, ir_last[v]);
-  }
+  for (ir::ValueId v : n.inputs()) extend_life(v, native_slot(v), ir_last[y]);
   ++stats.int8_kernels;
   add_info(n.name, n.op_type, "int8:virtual:Concat(read by its channel gathers)");
   return true;
