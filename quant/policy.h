@@ -20,8 +20,9 @@
 //    compute node's output is quantized exactly when, after propagation, some consumer reads it
 //    quantized;
 //  * a yq Activation node (quant/split_activations.h) with an activation in table_activations,
-//    whose output is quantized, reads its input quantized when that input is written by a
-//    quantized compute node not in fused_activation_layers (its own group);
+//    whose output is quantized (or read only by a residual Add whose output is: then the Add's
+//    other input is read quantized too), reads its input quantized when that input is written by
+//    a quantized compute node not in fused_activation_layers (its own group);
 //  * the head decode is every non-compute node from which no path reaches a compute op (it lies
 //    after the last compute op on all paths to the outputs). With keep_head_float its nodes tie
 //    nothing, so the values they read and write stay float (YOLOX's final Concat, score sigmoids).
@@ -110,6 +111,11 @@ struct QuantPolicy {
 
 // A Conv whose weight [O, 1, kh, kw] with group > 1: one input channel per output group.
 bool is_depthwise_conv(const ir::Graph& g, const ir::Node& n);
+// For a yq Activation whose output is read only by a two-input Add of the same shape (a residual
+// conv split by quant/split_activations): the Add's other input R; kNoValue otherwise.
+ir::ValueId table_add_residual(const ir::Graph& g, const ir::Node& act);
+// That Add's output (call only when table_add_residual found R).
+ir::ValueId residual_add_output(const ir::Graph& g, const ir::Node& act);
 
 struct WeightPlan {
   ir::ValueId value = ir::kNoValue;  // a constant f32 weight

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ir/passes/fuse_conv_act.h"
+#include "ir/passes/fuse_conv_add.h"
 #include "ir/passes/pattern_utils.h"
 
 namespace yq::quant {
@@ -16,11 +17,16 @@ Expected<int> split_activations(ir::Graph& g, const QuantPolicy& policy) {
   int split = 0;
   for (ir::NodeId id : plan.compute_nodes) {
     const ir::Node& n = g.node(id);
-    if (!ir::is_fused_conv(n) || ir::has_residual(n) || ir::has_channel_scale(n)) continue;
+    if (!ir::is_fused_conv(n) || ir::has_channel_scale(n)) continue;
     const std::string act = n.attrs.get_string("activation", "");
     const ir::ValueId y = n.output(0);
     if (!policy.table_activations.count(act) || !quantized.count(y)) continue;
-    ir::split_activation(g, id);
+    // A residual conv's add follows its activation: table and add run as one int8 pass.
+    if (ir::has_residual(n)) {
+      ir::split_residual_activation(g, id);
+    } else {
+      ir::split_activation(g, id);
+    }
     ++split;
   }
   return split;
@@ -28,11 +34,20 @@ Expected<int> split_activations(ir::Graph& g, const QuantPolicy& policy) {
 
 Expected<int> refuse_float_activations(ir::Graph& g) {
   ir::FuseConvAct fuse;
+  ir::FuseConvAdd fuse_add;
   int folded = 0;
   for (ir::NodeId id : g.topo_order()) {
     if (!g.node(id).alive() || !ir::is_activation_node(g.node(id)) || !fuse.match(g, id)) continue;
+    // The residual Add after a split residual conv folds back too (fuse_conv_add fires on the
+    // Add once the activation is the conv's again).
+    const ir::ValueId a = g.node(id).output(0);
+    const std::vector<ir::NodeId> readers = g.value(a).consumers();
     YQ_ASSIGN_OR_RETURN(bool changed, fuse.apply(g, id));
     folded += changed ? 1 : 0;
+    if (changed && readers.size() == 1 && fuse_add.match(g, readers[0])) {
+      YQ_ASSIGN_OR_RETURN(bool added, fuse_add.apply(g, readers[0]));
+      (void)added;
+    }
   }
   return folded;
 }
@@ -65,7 +80,10 @@ Expected<std::vector<std::string>> rank_table_damage(const ir::Graph& g, const Q
     const ir::Node* conv = g.producer_of(t);
     const auto& readers = g.value(t).consumers();
     if (conv == nullptr || readers.size() != 1) continue;
-    const ir::ValueId y = g.node(readers[0]).output(0);
+    const ir::Node& act = g.node(readers[0]);
+    // A split residual conv: the rounding that follows the table is its Add's output's.
+    const ir::ValueId y =
+        table_add_residual(g, act) != ir::kNoValue ? residual_add_output(g, act) : act.output(0);
     auto yg = group_of.find(y);
     auto st = stats.find(t);
     if (yg == group_of.end() || st == stats.end()) return invalid_argument("rank_table_damage: no statistics for '" + g.value(t).name + "'");

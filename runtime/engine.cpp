@@ -58,7 +58,8 @@ struct Group {
 };
 
 enum class StepKind {
-  kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kMultiGather, kByteTable, kMaxPool, kAvgPool, kSwish
+  kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kMultiGather, kByteTable, kTableAdd, kMaxPool, kAvgPool,
+  kSwish
 };
 
 // One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
@@ -113,6 +114,7 @@ struct Step {
   int8::MultiGather multi;     // kMultiGather: reads[k] is source k
   int64_t pixels = 0;     // the element count of the gathers, tables and kSwish (floats, padding included)
   int8::ByteTable table;  // kByteTable, over `pixels` codes
+  int8::TableAdd table_add;  // kTableAdd, over `pixels` codes: reads {t, r}
   // kByteTable into a Concat's pixels (try_int8_concat_copy): rows of table_row_len codes, written
   // table_out_stride bytes apart from byte table_dst_off of the write slot (0: dense).
   int64_t table_row_len = 0, table_out_stride = 0, table_dst_off = 0;
@@ -424,6 +426,11 @@ struct Engine::Impl {
   // Concats never written (try_int8_virtual_concat): output -> the Concat's inputs, in order.
   std::map<ir::ValueId, std::vector<ir::ValueId>> virtual_concat;
   bool try_int8_byte_table(const ir::Node& n);
+  // Activation(t) -> Add(a, r) between int8 values as one pass (int8::TableAdd): the Activation is
+  // deferred (planned at its Add), keyed by its output a.
+  bool defer_for_table_add(const ir::Node& act);
+  bool try_int8_table_add(const ir::Node& add, int pos);
+  std::map<ir::ValueId, const ir::Node*> table_add_pending;
   std::map<ir::ValueId, size_t> table_step;  // int8 table outputs -> the step computing them
   bool table_into_concat(ir::ValueId v, const ir::Node& concat, int ys, const memory::dims& ystr, int axis,
                          int64_t at);
@@ -1133,6 +1140,10 @@ Status Engine::Impl::execute_step(Step& st) {
         int8::run_byte_table(st.table, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
       }
       return ok_status();
+    case StepKind::kTableAdd:
+      int8::run_table_add(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr, slots[st.writes[0]].ptr,
+                          st.pixels);
+      return ok_status();
     case StepKind::kSwish:
       fp32::swish(reinterpret_cast<const float*>(slots[st.reads[0]].ptr), reinterpret_cast<float*>(slots[st.writes[0]].ptr),
                   st.pixels);
@@ -1716,9 +1727,72 @@ bool Engine::Impl::try_int8_byte_table(const ir::Node& n) {
   return true;
 }
 
+// The other input of a two-input Add that reads `a`, or kNoValue.
+static ir::ValueId other_add_input(const ir::Node& add, ir::ValueId a) {
+  if (add.op_type != "Add" || !add.domain.empty() || add.inputs().size() != 2 || add.outputs().size() != 1)
+    return ir::kNoValue;
+  if (add.input(0) == a && add.input(1) != a) return add.input(1);
+  if (add.input(1) == a && add.input(0) != a) return add.input(0);
+  return ir::kNoValue;
+}
+
+bool Engine::Impl::defer_for_table_add(const ir::Node& act) {
+  if (act.inputs().size() != 1 || act.outputs().size() != 1) return false;
+  const ir::ValueId t = act.input(0), a = act.output(0);
+  if (!is_int8(t) || vstore[a] != VStore::kF32 || graph.is_graph_output(a) || ir_last[a] == kForever) return false;
+  const ir::Value& av = graph.value(a);
+  if (av.consumers().size() != 1) return false;
+  const ir::Node& add = graph.node(av.consumers()[0]);
+  const ir::ValueId r = other_add_input(add, a);
+  if (r == ir::kNoValue || !is_int8(r) || native[r] < 0 || !is_int8(add.output(0))) return false;
+  const Shape& shape = graph.value(t).shape;
+  if (graph.value(r).shape != shape || graph.value(add.output(0)).shape != shape) return false;
+  const memory::desc& td = slots[native_slot(t)].desc;
+  if (static_cast<int64_t>(td.get_size()) != shape_numel(shape)) return false;  // padded (blocked) layouts
+  if (!runtime::ref::node_activation(act).ok()) return false;
+  table_add_pending[a] = &act;
+  return true;
+}
+
+bool Engine::Impl::try_int8_table_add(const ir::Node& add, int pos) {
+  const ir::Node* act = nullptr;
+  ir::ValueId a = ir::kNoValue;
+  for (ir::ValueId in : add.inputs()) {
+    auto it = table_add_pending.find(in);
+    if (it != table_add_pending.end()) {
+      act = it->second;
+      a = in;
+    }
+  }
+  if (act == nullptr) return false;
+  const ir::ValueId t = act->input(0), r = other_add_input(add, a), y = add.output(0);
+  const int ts = native_slot(t);
+  const memory::desc td = slots[ts].desc;
+  // r in t's layout (its own codes; a reorder only when its producer chose another layout).
+  const int rs = slot_as(r, int8::with_data_type(td, int8_dt(r)), vscale[r], vzp[r]);
+  extend_life(t, ts, pos);
+  Step st;
+  st.kind = StepKind::kTableAdd;
+  st.node = &add;
+  const int out = add_slot(y, int8::with_data_type(td, int8_dt(y)), add_group(), vscale[y], vzp[y]);
+  native[y] = out;
+  st.reads = {ts, rs};
+  st.writes = {out};
+  const runtime::ref::Activation f = *runtime::ref::node_activation(*act);
+  st.table_add = int8::make_table_add(*graph.value(t).qparams, *graph.value(r).qparams, *graph.value(y).qparams,
+                                      [f](float v) { return f(v); });
+  st.pixels = shape_numel(graph.value(t).shape);
+  ++stats.int8_kernels;
+  st.info = add_info(act->name + "+" + add.name, "Add", "int8:table-add:" + act->attrs.get_string("activation", ""));
+  table_add_pending.erase(a);
+  steps.push_back(std::move(st));
+  return true;
+}
+
 Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
   if (!n.domain.empty() && n.domain != "yq") return false;
-  if (n.op_type == "Activation") return try_int8_byte_table(n);
+  if (n.op_type == "Activation") return defer_for_table_add(n) || try_int8_byte_table(n);
+  if (n.op_type == "Add" && n.domain.empty() && try_int8_table_add(n, pos)) return true;
   if (n.op_type == "Conv" || n.op_type == "FusedConv") return try_int8_conv(n, pos);
   const bool pool = n.op_type == "MaxPool", resize = n.op_type == "Resize", concat = n.op_type == "Concat";
   if (n.op_type == "Gather" && try_int8_channel_gather(n)) return true;

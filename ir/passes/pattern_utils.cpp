@@ -96,6 +96,22 @@ NodeId split_activation(Graph& g, NodeId n) {
   return a;
 }
 
+NodeId split_residual_activation(Graph& g, NodeId n) {
+  YQ_CHECK(is_fused_conv(g.node(n)) && has_residual(g.node(n)) && !has_channel_scale(g.node(n)) &&
+           !g.node(n).attrs.get_string("activation", "").empty())
+      << "split_residual_activation: '" << g.node(n).name << "' is not a FusedConv with an activation and a residual";
+  const ValueId r = g.node(n).input(kFusedConvResidualInput);
+  g.set_node_input(n, kFusedConvResidualInput, kNoValue);
+  const ValueId y = g.node(n).output(0);
+  const Value& yv = g.value(y);
+  const ValueId a = g.add_value(g.unique_name(yv.name + "_act"), DType::kF32, yv.shape, yv.shape_known);
+  const std::string name = g.node(n).name;
+  g.set_node_output(n, 0, a);
+  const NodeId act = split_activation(g, n);  // conv -> t -> Activation -> a
+  g.add_node("Add", g.unique_name(name + "_residual"), {a, r}, {y});
+  return act;
+}
+
 void replace_output_with(Graph& g, NodeId keep, const std::vector<NodeId>& doomed, ValueId out) {
   const ValueId old = g.node(keep).output(0);
   Value& o = g.value(out);

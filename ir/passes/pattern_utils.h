@@ -72,6 +72,14 @@ void set_channel_scale(Graph& g, NodeId n, const std::string& prefix, const std:
 // Activation node's id. Used by quant/split_activations (tables) and the engine (the SiLU pass).
 NodeId split_activation(Graph& g, NodeId n);
 
+// The same for a FusedConv with a residual (and no channel scale), whose add comes after the
+// activation (ir/fused_ops.md):
+//   FusedConv(X, W, B, R; act) -> y    becomes
+//   FusedConv(X, W, B) -> t -> Activation(act) -> a -> Add(a, R) -> y
+// `t` ("<y>_preact") and `a` ("<y>_act") are new values; y keeps its id, name and consumers.
+// Returns the Activation node's id. Used by quant/split_activations (table + add, int8::TableAdd).
+NodeId split_residual_activation(Graph& g, NodeId n);
+
 // Removes `doomed` (which must be the only reader of `keep`'s output 0, directly or through
 // nodes also listed) and makes `keep` write `out` instead, so that downstream names stay. The old
 // output of `keep` becomes unreferenced; sweep_values() removes it.

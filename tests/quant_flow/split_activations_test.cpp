@@ -75,13 +75,9 @@ TEST(SplitActivations, AQuantizedSiluConvGetsAnActivationOverItsOwnQuantizedPreA
   ir::testing::expect_same_outputs(before.b.g, t.b.g, 1e-6);
 }
 
-TEST(SplitActivations, LeavesConvsWithoutATableActivationAResidualOrAQuantizedOutput) {
+TEST(SplitActivations, LeavesConvsWithoutATableActivationOrAQuantizedOutput) {
   {
     FusedGraph t("relu");  // cheap in oneDNN's epilogue: not in table_activations
-    EXPECT_EQ(*split_activations(t.b.g, tables()), 0);
-  }
-  {
-    FusedGraph t("silu", 0.f, 0.f, /*residual=*/true);
     EXPECT_EQ(*split_activations(t.b.g, tables()), 0);
   }
   {
@@ -99,6 +95,67 @@ TEST(SplitActivations, LeavesConvsWithoutATableActivationAResidualOrAQuantizedOu
     EXPECT_EQ(*split_activations(t.b.g, QuantPolicy{}), 0);  // the default: activations stay fused
     EXPECT_EQ(count_ops(t.b.g, "Activation"), 0);
   }
+}
+
+// A residual conv (y = silu(conv(x)) + x) splits into conv -> t -> Activation -> a -> Add(a, x):
+// t is a table input (activation-aware), x and y are quantized, a stays float (the engine runs
+// table and add as one pass), and the function is unchanged.
+TEST(SplitActivations, AResidualSiluConvSplitsIntoATableAndAnAdd) {
+  FusedGraph t("silu", 0.f, 0.f, /*residual=*/true);
+  auto n = split_activations(t.b.g, tables());
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1);
+  ASSERT_TRUE(t.b.g.verify().ok()) << t.b.g.verify().message();
+  const ir::Node& conv = t.b.g.node(t.fused);
+  EXPECT_FALSE(ir::has_residual(conv));
+  EXPECT_EQ(conv.attrs.get_string("activation", "?"), "");
+  const ValueId pre = conv.output(0);
+  const ir::Node* add = t.b.g.producer_of(t.y);
+  ASSERT_NE(add, nullptr);
+  EXPECT_EQ(add->op_type, "Add");
+  const ir::Node* act = t.b.g.producer_of(add->input(0));
+  ASSERT_NE(act, nullptr);
+  EXPECT_TRUE(ir::is_activation_node(*act));
+  EXPECT_EQ(act->input(0), pre);
+  EXPECT_EQ(add->input(1), t.x);
+  EXPECT_EQ(table_add_residual(t.b.g, *act), t.x);
+
+  auto plan = plan_quantization(t.b.g, tables());
+  ASSERT_TRUE(plan.ok());
+  size_t gi = 0;
+  ASSERT_NE(group_of(*plan, pre, &gi), nullptr) << "the pre-activation is not quantized";
+  ASSERT_TRUE(plan->group_activations[gi].has_value());
+  EXPECT_EQ(plan->group_activations[gi]->first, "silu");
+  EXPECT_NE(group_of(*plan, t.x, &gi), nullptr);
+  EXPECT_NE(group_of(*plan, t.y, &gi), nullptr);
+  EXPECT_EQ(group_of(*plan, add->input(0), &gi), nullptr) << "the activation's output is quantized";
+  YQ_REQUIRE_REF_KERNELS();
+  FusedGraph before("silu", 0.f, 0.f, /*residual=*/true);
+  ir::testing::expect_same_outputs(before.b.g, t.b.g, 1e-6);
+}
+
+// Kept float, the split residual conv gets its activation and its residual back: one FusedConv.
+TEST(SplitActivations, AFloatResidualLayerGetsItsActivationAndItsResidualBack) {
+  FusedGraph t("silu", 0.f, 0.f, /*residual=*/true);
+  ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
+  QuantPolicy keep = tables();
+  keep.keep_float.insert(t.b.g.node(t.fused).name);
+  auto plan = plan_quantization(t.b.g, keep);
+  ASSERT_TRUE(plan.ok());
+  size_t gi = 0;
+  EXPECT_EQ(group_of(*plan, t.b.g.node(t.fused).output(0), &gi), nullptr);
+  auto folded = refuse_float_activations(t.b.g);
+  ASSERT_TRUE(folded.ok());
+  EXPECT_EQ(*folded, 1);
+  EXPECT_EQ(count_ops(t.b.g, "Activation"), 0);
+  EXPECT_EQ(count_ops(t.b.g, "Add"), 0);
+  const ir::Node& conv = t.b.g.node(t.fused);
+  EXPECT_EQ(conv.attrs.get_string("activation", ""), "silu");
+  EXPECT_EQ(conv.input(ir::kFusedConvResidualInput), t.x);
+  EXPECT_EQ(conv.output(0), t.y);
+  YQ_REQUIRE_REF_KERNELS();
+  FusedGraph before("silu", 0.f, 0.f, /*residual=*/true);
+  ir::testing::expect_same_outputs(before.b.g, t.b.g, 1e-6);
 }
 
 // Splits t's block, plans it under `policy(name of the split conv)` and expects the

@@ -432,6 +432,54 @@ TEST(Int8Graph, TablesWriteStraightIntoTheirConcat) {
   }
 }
 
+// A residual block split for tables (quant/split_activations.h): conv -> t -> Activation(silu) ->
+// a -> Add(a, x) -> y, with t, x and y quantized (u8 with zero points, as --zero-points gives
+// them) and a float. The engine runs the Activation and the Add as one int8 pass.
+ir::Graph residual_table_add(DType r_type) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 16, 9, 7});
+  g.value(x).qparams = r_type == DType::kU8 ? *ir::QParams::per_tensor(1.1f / 255, 20, DType::kU8) : sym(1.f / 127);
+  ir::ValueId pre = add_pointwise_conv(g, "conv", x, 16, 16, {1, 16, 9, 7}, 990);
+  g.value(pre).qparams = *ir::QParams::per_tensor(6.f / 255, 170, DType::kU8);
+  ir::ValueId a = add_act(g, "a", {1, 16, 9, 7});
+  ir::Attributes sa;
+  sa.set("activation", std::string("silu"));
+  g.node(g.add_node("Activation", "conv_silu", {pre}, {a}, sa)).domain = "yq";
+  ir::ValueId y = add_act(g, "y", {1, 16, 9, 7});
+  g.add_node("Add", "residual", {a, x}, {y});
+  g.value(y).qparams = *ir::QParams::per_tensor(4.f / 255, 40, DType::kU8);
+  ir::ValueId out = add_pointwise_conv(g, "head", y, 16, 8, {1, 8, 9, 7}, 991);
+  g.value(out).qparams = sym(0.05f);
+  g.add_output(out);
+  g.add_output(y);
+  return g;
+}
+
+TEST(Int8Graph, ResidualTableAndAddRunAsOneInt8Pass) {
+  const std::vector<Tensor> in = {random_tensor({1, 16, 9, 7}, 78)};
+  for (DType r_type : {DType::kU8, DType::kI8}) {
+    SCOPED_TRACE(r_type == DType::kU8 ? "u8 residual" : "s8 residual");
+    ir::Graph g = residual_table_add(r_type);
+    RunOut fast = run(g, in, true);
+    RunOut ref = run(g, in, false);
+    std::string add_impl;
+    for (const KernelInfo& k : fast.stats.kernels)
+      if (k.node == "conv_silu+residual") add_impl = k.impl;
+    EXPECT_EQ(add_impl, "int8:table-add:silu");
+    EXPECT_EQ(fast.stats.dequantize_ops, 2);  // the two graph outputs leave int8, nothing else
+    EXPECT_EQ(fast.stats.quantize_ops, 1);    // the input
+    ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
+    for (size_t i = 0; i < ref.outputs.size(); ++i) {
+      // y: at most one code off the reference where (a + x) / s_y sits at a rounding tie
+      // (int8_kernels.h, TableAdd); the head conv may then round a boundary value either way.
+      const double lsb = i == 0 ? 0.05 : 4.0 / 255;
+      Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], lsb, 1e-3 * lsb);
+      EXPECT_EQ(d.over_1lsb, 0) << "output " << i << " max diff " << d.max_abs / lsb << " LSB";
+      EXPECT_LE(d.nonzero * 50, d.n) << "output " << i << ": " << d.nonzero << " of " << d.n << " differ";
+    }
+  }
+}
+
 // An f32 conv (weights float) with 24 output channels, quantized with a zero point for an int8 conv:
 // whatever layout oneDNN gives the f32 output (a blocked one pads 24 channels to 32), the
 // quantize step is planned through a dense layout.

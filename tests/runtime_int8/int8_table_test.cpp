@@ -3,8 +3,10 @@
 // must equal the fake-quant reference exactly: the table is built with qmath's own rounding.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
+#include "quant/qmath.h"
 #include "runtime/kernels/int8/int8_kernels.h"
 #include "tests/runtime_int8/int8_test_util.h"
 
@@ -97,6 +99,40 @@ TEST(Int8Table, RunByteTableRowsWritesEachRowAtItsStride) {
         ASSERT_EQ(out[r * stride + k], want) << "len " << len << " row " << r << " byte " << k;
       }
   }
+}
+
+// run_table_add against the fake-quant definition, quantize(silu(dequantize(t)) + dequantize(r)),
+// at lengths around the 16-value blocks and the parallel threshold, for s8 and u8 residuals and
+// outputs: never more than one code apart, and one code only at a rounding tie (rare).
+TEST(Int8TableAdd, EqualsTheFakeQuantDefinitionWithinOneCode) {
+  const auto silu = [](float v) { return v / (1.f + std::exp(-v)); };
+  const ir::QParams t = *ir::QParams::per_tensor(6.f / 255, 170, DType::kU8);
+  for (DType rt : {DType::kU8, DType::kI8})
+    for (DType yt : {DType::kU8, DType::kI8}) {
+      const ir::QParams r = rt == DType::kU8 ? *ir::QParams::per_tensor(1.1f / 255, 20, DType::kU8) : sym(1.f / 127);
+      const ir::QParams y = yt == DType::kU8 ? *ir::QParams::per_tensor(4.f / 255, 40, DType::kU8) : sym(2.f / 127);
+      const int8::TableAdd ta = int8::make_table_add(t, r, y, silu);
+      for (int64_t n : {1, 15, 16, 17, 1000, 40000 + 13}) {
+        std::vector<uint8_t> tc(static_cast<size_t>(n)), rc(static_cast<size_t>(n)), out(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+          tc[i] = static_cast<uint8_t>((i * 131 + 5) & 0xff);
+          rc[i] = static_cast<uint8_t>((i * 71 + 9) & 0xff);
+        }
+        int8::run_table_add(ta, tc.data(), rc.data(), out.data(), n);
+        int64_t off_by_one = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const int32_t tq = t.dtype == DType::kU8 ? tc[i] : static_cast<int8_t>(tc[i]);
+          const int32_t rq = rt == DType::kU8 ? rc[i] : static_cast<int8_t>(rc[i]);
+          const float v = silu(quant::dequantize_value(tq, t.scales[0], t.zero_points[0])) +
+                          quant::dequantize_value(rq, r.scales[0], r.zero_points[0]);
+          const int32_t want = quant::quantize_value(v, y.scales[0], y.zero_points[0], y.qmin, y.qmax);
+          const int32_t got = yt == DType::kU8 ? out[i] : static_cast<int8_t>(out[i]);
+          ASSERT_LE(std::abs(got - want), 1) << "n " << n << " at " << i;
+          off_by_one += got != want;
+        }
+        EXPECT_LE(off_by_one * 100, n) << "n " << n << ": " << off_by_one << " values one code off";
+      }
+    }
 }
 
 }  // namespace

@@ -145,6 +145,25 @@ void run_byte_table(const ByteTable& t, const void* in, void* out, int64_t n);
 void run_byte_table_rows(const ByteTable& t, const void* in, void* out, int64_t rows, int64_t row_len,
                          int64_t out_stride);
 
+// A residual block's activation and add between 8-bit codes (int8_table_add.cpp): y =
+// quantize(f(dequantize(t)) + dequantize(r), y) elementwise over n values of one dense layout.
+// How the engine runs Activation(t) -> Add(., r) when t, r and y are int8 and the activation's
+// output is read by that Add alone (the split a residual conv gets with table activations,
+// quant/split_activations.h).
+// Numerics: table[c] = f(dequantize(c, t)) / s_y, then v = table[t] + (r - zp_r) * (s_r / s_y)
+// + zp_y, rounded half to even and clamped to y's code range: the reference's round((a + R) /
+// s_y) + zp_y with the division distributed, so a value exactly at a rounding tie may land one
+// code away from it (1 LSB).
+struct TableAdd {
+  float table[256];  // by t's code byte
+  float r_scale = 1.f, offset = 0.f;
+  bool r_u8 = false;
+  int32_t qmin = -128, qmax = 127;  // y's code range
+};
+TableAdd make_table_add(const ir::QParams& t, const ir::QParams& r, const ir::QParams& y,
+                        const std::function<float(float)>& f);
+void run_table_add(const TableAdd& ta, const void* t, const void* r, void* y, int64_t n);
+
 // `d` with its data type replaced (same dims and layout).
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);
 // Dense row-major desc of data type `dt`.
