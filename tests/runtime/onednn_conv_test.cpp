@@ -224,44 +224,53 @@ TEST(ConvChannelScale, MatchesReferenceWithAndWithoutResidual) {
 namespace yq::runtime {
 namespace {
 
-// make_conv_pd takes oneDNN's direct depthwise kernels over the brdgmm_dw it lists first, where
-// they measured faster (onednn_conv.cpp): always in int8, from 32 channels in f32. Skipped on a
-// CPU where oneDNN does not list brdgmm_dw first (another ISA, another kernel list).
-TEST(DepthwiseKernelChoice, TakesTheDirectKernelsWhereTheyMeasuredFaster) {
+// make_conv_pd takes oneDNN's direct kernels over the brgemm kernel it lists first where they
+// measured faster (onednn_conv.cpp, preferred_kernel): depthwise always in int8 and from 32
+// channels in f32; int8 1x1 up to 96 input channels; int8 3x3 up to 48. A case is skipped on a
+// CPU where oneDNN does not list a brgemm kernel first (another ISA, another kernel list).
+TEST(ConvKernelChoice, TakesTheDirectKernelsWhereTheyMeasuredFaster) {
   using dnnl::memory;
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   struct Case {
     memory::data_type dt;
-    int64_t c;
+    int64_t ic, oc, k, group;
     const char* want;
   };
+  const memory::data_type u8 = memory::data_type::u8, f32 = memory::data_type::f32;
   int checked = 0;
-  for (const Case& k : {Case{memory::data_type::u8, 64, "jit_int8:"}, Case{memory::data_type::u8, 16, "jit_int8:"},
-                        Case{memory::data_type::f32, 64, "jit_dw:"}, Case{memory::data_type::f32, 16, "brdgmm_dw"}}) {
-    SCOPED_TRACE(std::to_string(k.c) + (k.dt == memory::data_type::f32 ? " channels f32" : " channels int8"));
+  for (const Case& c : {Case{u8, 64, 64, 3, 64, "jit_int8:"}, Case{u8, 16, 16, 3, 16, "jit_int8:"},
+                        Case{f32, 64, 64, 3, 64, "jit_dw:"}, Case{f32, 16, 16, 3, 16, "brdgmm_dw"},
+                        Case{u8, 16, 16, 1, 1, "jit_int8_1x1:"}, Case{u8, 128, 64, 1, 1, "brgconv_1x1"},
+                        Case{u8, 16, 32, 3, 1, "jit_int8:"}, Case{u8, 64, 64, 3, 1, "brgconv"},
+                        Case{f32, 16, 16, 1, 1, "brgconv_1x1"}}) {
+    SCOPED_TRACE(std::to_string(c.ic) + "->" + std::to_string(c.oc) + " k" + std::to_string(c.k) + " group " +
+                 std::to_string(c.group) + (c.dt == f32 ? " f32" : " int8"));
     fp32::ConvGeometry geo;
-    geo.group = geo.ic = geo.oc = k.c;
-    geo.kh = geo.kw = 3;
-    geo.src_dims = geo.dst_dims = {1, k.c, 26, 26};
-    geo.w_dims = {k.c, 1, 1, 3, 3};
+    geo.group = c.group;
+    geo.ic = c.ic;
+    geo.oc = c.oc;
+    geo.kh = geo.kw = c.k;
+    geo.src_dims = {1, c.ic, 26, 26};
+    geo.dst_dims = {1, c.oc, 26, 26};
+    geo.w_dims = c.group > 1 ? memory::dims{c.group, c.oc / c.group, c.ic / c.group, c.k, c.k}
+                             : memory::dims{c.oc, c.ic, c.k, c.k};
     geo.strides = {1, 1};
     geo.dilations = {0, 0};
-    geo.pad_l = geo.pad_r = {1, 1};
-    const memory::data_type ddt = k.dt == memory::data_type::f32 ? k.dt : memory::data_type::s8;
-    const memory::desc src({1, k.c, 26, 26}, k.dt, memory::format_tag::nhwc);
-    const memory::desc dst({1, k.c, 26, 26}, ddt, memory::format_tag::nhwc);
-    const memory::desc w(geo.w_dims, k.dt == memory::data_type::f32 ? k.dt : memory::data_type::s8,
-                         memory::format_tag::any);
+    geo.pad_l = geo.pad_r = {c.k / 2, c.k / 2};
+    const memory::data_type wdt = c.dt == f32 ? f32 : memory::data_type::s8;
+    const memory::desc src(geo.src_dims, c.dt, memory::format_tag::nhwc);
+    const memory::desc dst(geo.dst_dims, wdt, memory::format_tag::nhwc);
+    const memory::desc w(geo.w_dims, wdt, memory::format_tag::any);
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, w,
                                       dst, geo.strides, geo.dilations, geo.pad_l, geo.pad_r);
     dnnl::convolution_forward::primitive_desc listed_first(d, dnnl::primitive_attr(), eng);
-    if (std::string(listed_first.impl_info_str()).rfind("brdgmm_dw", 0) != 0) continue;
+    if (std::string(listed_first.impl_info_str()).rfind("br", 0) != 0) continue;
     auto pd = fp32::make_conv_pd(geo, src, w, memory::desc(), dst, dnnl::primitive_attr(), eng);
-    EXPECT_EQ(std::string(pd.impl_info_str()).rfind(k.want, 0), 0u) << pd.impl_info_str();
+    EXPECT_EQ(std::string(pd.impl_info_str()).rfind(c.want, 0), 0u) << pd.impl_info_str();
     EXPECT_TRUE(pd.src_desc() == src && pd.dst_desc() == dst) << "the layouts changed";
     ++checked;
   }
-  if (checked == 0) GTEST_SKIP() << "oneDNN does not list brdgmm_dw first on this CPU";
+  if (checked == 0) GTEST_SKIP() << "oneDNN lists no brgemm kernel first on this CPU";
 }
 
 }  // namespace

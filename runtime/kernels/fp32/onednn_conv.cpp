@@ -59,6 +59,30 @@ Expected<std::optional<ConvGeometry>> conv_geometry(const ir::Graph& g, const ir
   return std::optional<ConvGeometry>(std::move(c));
 }
 
+namespace {
+
+// oneDNN 2.6 lists its brgemm kernels first (brgconv, brgconv_1x1, brdgmm_dw); on AVX-512 its
+// older direct kernels run faster on many of the detectors' small layers. Measured here (2
+// threads, nhwc, one primitive alone, median of 200 runs, YOLOX-Nano / FastestDet / YOLOv6 shapes):
+//  * depthwise, int8: jit_int8 12-17% faster on every shape tried (16-96 channels, 3x3 and 5x5,
+//    strides 1 and 2); f32: jit_dw 19-44% faster from 32 channels, 25% slower at 16;
+//  * int8 1x1 up to 96 input channels: jit_int8_1x1 0-26% faster (16->16 at 104x104: 19.5 ->
+//    14.4 us), within 6% either way at 32->16; from 128 input channels brgconv_1x1 is as fast or faster;
+//  * int8 3x3 up to 48 input channels: jit_int8 5-46% faster (FastestDet's 3->24 s2 stem 165 ->
+//    125 us, 16->16 at 104x104 80 -> 44-54 us); at 64 channels and for YOLOX's 6x6 stem brgconv wins;
+//  * f32 dense convs: brgconv wins.
+// The prefix of the kernel to take instead of oneDNN's first choice, or nullptr.
+const char* preferred_kernel(const ConvGeometry& geo, bool int8) {
+  const bool depthwise = geo.group > 1 && geo.group == geo.ic && geo.group == geo.oc;
+  if (depthwise) return int8 ? "jit_int8:" : geo.ic >= 32 ? "jit_dw:" : nullptr;
+  if (!int8 || geo.group != 1) return nullptr;
+  if (geo.kh == 1 && geo.kw == 1) return geo.ic <= 96 ? "jit_int8_1x1:" : nullptr;
+  if (geo.kh <= 3 && geo.kw <= 3) return geo.ic <= 48 ? "jit_int8:" : nullptr;
+  return nullptr;
+}
+
+}  // namespace
+
 dnnl::convolution_forward::primitive_desc make_conv_pd(const ConvGeometry& geo, const memory::desc& src,
                                                        const memory::desc& weights, const memory::desc& bias,
                                                        const memory::desc& dst, const dnnl::primitive_attr& attr,
@@ -70,24 +94,15 @@ dnnl::convolution_forward::primitive_desc make_conv_pd(const ConvGeometry& geo, 
                : convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, src,
                                            weights, bias, dst, geo.strides, geo.dilations, geo.pad_l, geo.pad_r);
   convolution_forward::primitive_desc pd(d, attr, eng);
-  // Depthwise convs (one input channel per group, multiplier 1): oneDNN 2.6 lists its brgemm kernel
-  // (brdgmm_dw) first, but on AVX-512 its older direct kernels run faster on the detectors'
-  // shapes (2 threads, nhwc, YOLOX-Nano and FastestDet layers, median of 200 runs): int8
-  // jit_int8 12-17% faster on every shape tried (16-96 channels, 3x3 and 5x5, strides 1 and 2);
-  // f32 jit_dw 19-44% faster from 32 channels, but 25% slower at 16. Taken when it accepts the
-  // same attributes and the same src/dst layouts (the weights are packed for whichever runs).
-  const bool depthwise = geo.group > 1 && geo.group == geo.ic && geo.group == geo.oc;
-  if (depthwise && std::string(pd.impl_info_str()).rfind("brdgmm_dw", 0) == 0) {
-    const bool int8 = src.data_type() != memory::data_type::f32;
-    const char* preferred = int8 ? "jit_int8:" : geo.ic >= 32 ? "jit_dw:" : nullptr;
-    if (preferred != nullptr) {
-      convolution_forward::primitive_desc alt(d, attr, eng);
-      while (alt.next_impl()) {
-        if (std::string(alt.impl_info_str()).rfind(preferred, 0) != 0) continue;
-        if (alt.src_desc() == pd.src_desc() && alt.dst_desc() == pd.dst_desc()) return alt;
-        break;
-      }
-    }
+  const char* preferred = preferred_kernel(geo, src.data_type() != memory::data_type::f32);
+  if (preferred == nullptr || std::string(pd.impl_info_str()).rfind(preferred, 0) == 0) return pd;
+  // Taken when it accepts the same attributes and the same src/dst layouts (the weights are packed
+  // for whichever kernel runs); otherwise oneDNN's first choice stays.
+  convolution_forward::primitive_desc alt(d, attr, eng);
+  while (alt.next_impl()) {
+    if (std::string(alt.impl_info_str()).rfind(preferred, 0) != 0) continue;
+    if (alt.src_desc() == pd.src_desc() && alt.dst_desc() == pd.dst_desc()) return alt;
+    break;
   }
   return pd;
 }
