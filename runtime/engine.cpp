@@ -96,7 +96,8 @@ struct Step {
   int32_t zp_from = 0, zp_to = 0;  // kReorder: zero points of the int8 slots (0 for f32)
   // kReorder between two slots of one dense layout, f32 <-> s8/u8: yoloq's loop, not oneDNN's
   // kQuantizeNhwc: f32 NCHW with few channels (an image input) straight into int8 NHWC.
-  enum class Dense { kNo, kQuantize, kDequantize, kQuantizeNhwc } dense = Dense::kNo;
+  // kQuantizeS2d: the same into the space-to-depth nhwc layout a stem conv reads (try_int8_conv).
+  enum class Dense { kNo, kQuantize, kDequantize, kQuantizeNhwc, kQuantizeS2d } dense = Dense::kNo;
   const ir::QParams* fq = nullptr;  // kFakeQuant
   // residual copy into dst before a sum post-op (-1: none); pre_scale < 0: from the slot scales
   int pre_src = -1, pre_dst = -1;
@@ -416,6 +417,9 @@ struct Engine::Impl {
   Status finish_output(ir::ValueId o);
   Expected<bool> try_int8(const ir::Node& n, int pos);
   Expected<bool> try_int8_conv(const ir::Node& n, int pos);
+  // The space-to-depth nhwc desc conv n reads its image input x in (int8::space_to_depth_geometry),
+  // or a zero desc when that does not apply.
+  memory::desc space_to_depth_src(const ir::Node& n, ir::ValueId x);
   bool try_int8_data_movement(const ir::Node& n);
   bool try_int8_concat_copy(const ir::Node& n);
   bool try_int8_channel_gather(const ir::Node& n);
@@ -954,6 +958,7 @@ void Engine::Impl::bind() {
   auto mem = [&](const memory::desc& d, int slot) { return memory(d, eng, slots[slot].ptr); };
   for (Step& st : steps) {
     if (st.kind == StepKind::kReorder) {
+      if (st.dense == Step::Dense::kQuantizeS2d) continue;  // planned as such (try_int8_conv)
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
       const bool no_zp = st.zp_from == 0 && st.zp_to == 0;
@@ -1096,7 +1101,11 @@ Status Engine::Impl::execute_step(Step& st) {
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
       const int64_t n = shape_numel(from.shape);
-      if (st.dense == Step::Dense::kQuantizeNhwc) {
+      if (st.dense == Step::Dense::kQuantizeS2d) {
+        const Shape& s = from.shape;
+        int8::quantize_nchw_to_s2d_nhwc(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, s[0],
+                                        s[1], s[2], s[3], st.scale);
+      } else if (st.dense == Step::Dense::kQuantizeNhwc) {
         const memory::dims& d = from.desc.dims();
         int8::quantize_nchw_to_nhwc(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, d[0],
                                     d[1], d[2] * d[3], st.scale);
@@ -1318,6 +1327,18 @@ void Engine::Impl::emit_dnnl_step(const ir::Node& n, std::unique_ptr<fp32::DnnlK
   steps.push_back(std::move(st));
 }
 
+memory::desc Engine::Impl::space_to_depth_src(const ir::Node& n, ir::ValueId x) {
+  auto f32 = f32_source.find(x);
+  if (f32 == f32_source.end() || vzp[x] != 0 || !is_image_to_nhwc(slots[f32->second].desc, int8_nhwc(graph.value(x).shape, x)))
+    return {};
+  if (n.op_type == "FusedConv" && (n.input(3) != ir::kNoValue || n.input(4) != ir::kNoValue)) return {};
+  auto geo = fp32::conv_geometry(graph, n);
+  if (!geo.ok() || !*geo) return {};
+  auto s = int8::space_to_depth_geometry(**geo);
+  if (!s || s->src_dims[3] > 1024) return {};  // quantize_nchw_to_s2d_nhwc's row buffers: width <= 2048
+  return memory::desc(s->src_dims, int8_dt(x), memory::format_tag::acdb);
+}
+
 Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   const ir::ValueId x = n.input(0), w = n.input(1), y = n.output(0);
   if (!is_int8(x) || w == ir::kNoValue || !graph.value(w).is_constant() || !graph.value(w).qparams) return false;
@@ -1341,14 +1362,38 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
     q.res_desc = int_dst ? rs.desc : int8::with_data_type(rs.desc, memory::data_type::f32);
   }
   std::unique_ptr<fp32::DnnlKernel> dk;
-  try {
-    auto made = int8::make_int8_conv(graph, n, q, slots[native_slot(x)].desc, eng);
-    if (!made.ok()) return made.status().with_context(node_label(n));
-    dk = std::move(made).value();
-  } catch (const dnnl::error&) {
-    return false;
+  // A stride-2 stem over the image: first as the stride-1 conv over space-to-depth blocks, which
+  // the image quantize writes directly (int8::space_to_depth_geometry says why).
+  const memory::desc s2d = space_to_depth_src(n, x);
+  for (bool blocks : {true, false}) {
+    if (blocks && s2d.is_zero()) continue;
+    q.space_to_depth = blocks;
+    try {
+      auto made = int8::make_int8_conv(graph, n, q, blocks ? s2d : slots[native_slot(x)].desc, eng);
+      if (!made.ok()) return made.status().with_context(node_label(n));
+      dk = std::move(made).value();
+    } catch (const dnnl::error&) {
+      dk.reset();
+    }
+    if (dk && blocks && !(dk->input_descs[0] == s2d)) dk.reset();  // oneDNN wanted another layout
+    if (dk) break;
   }
   if (!dk) return false;
+  if (q.space_to_depth) {
+    // The blocks are a slot of x that only this conv finds (its dims are not x's shape).
+    const int f32 = f32_source.at(x);
+    const int s = add_slot(x, s2d, add_group(), vscale[x], vzp[x]);
+    Step st;
+    st.kind = StepKind::kReorder;
+    st.dense = Step::Dense::kQuantizeS2d;
+    st.reads = {f32};
+    st.writes = {s};
+    st.scale = 1.f / vscale[x];
+    st.info = add_info("quantize:" + graph.value(x).name, "Quantize", "int8:nchw-to-s2d-nhwc");
+    ++stats.quantize_ops;
+    steps.push_back(std::move(st));
+    alts[x].push_back(s);
+  }
   std::vector<float> in_scales(n.inputs().size(), 0.f);
   in_scales[0] = vscale[x];
   // int8 dst: copy R's integers unchanged (the sum post-op scales them by s_R); f32 dst: from the

@@ -550,6 +550,48 @@ TEST(Int8Graph, ImageInputIsQuantizedStraightIntoNhwc) {
   EXPECT_LE(d.max_abs, 0.05) << "max diff " << d.max_abs;
 }
 
+// A stride-2 6x6 stem over the image (YOLOX's, after fold_space_to_depth_conv) runs as a 3x3
+// stride-1 conv over the image's space-to-depth blocks, which the entry quantize writes
+// directly; the same sums as the reference. An odd width keeps the plain stride-2 conv.
+TEST(Int8Graph, StrideTwoStemRunsOnSpaceToDepthBlocks) {
+  for (int64_t w : {74, 75}) {
+    SCOPED_TRACE("width " + std::to_string(w));
+    const int64_t ow = (w + 4 - 6) / 2 + 1;
+    ir::Graph g;
+    ir::ValueId x = add_input(g, "x", {1, 3, 10, w});
+    ir::QParams u8 = *ir::QParams::per_tensor(1.f / 255, 0, DType::kU8);
+    g.value(x).qparams = u8;
+    Tensor wt = random_tensor({16, 3, 6, 6}, 510, -0.4f, 0.4f);
+    ir::ValueId wv = add_const(g, "stem.w", wt);
+    g.value(wv).qparams = quant::per_channel_weight_qparams(wt, 0);
+    ir::ValueId b = add_const(g, "stem.b", random_tensor({16}, 511, -0.2f, 0.2f));
+    ir::ValueId y = add_act(g, "stem.y", {1, 16, 5, ow});
+    ir::Attributes a;
+    a.set("kernel_shape", std::vector<int64_t>{6, 6});
+    a.set("strides", std::vector<int64_t>{2, 2});
+    a.set("pads", std::vector<int64_t>{2, 2, 2, 2});
+    a.set("activation", std::string("silu"));
+    g.node(g.add_node("FusedConv", "stem", {x, wv, b}, {y}, a)).domain = "yq";
+    ir::ValueId c2 = add_pointwise_conv(g, "next", y, 16, 8, {1, 8, 5, ow}, 512);
+    g.value(y).qparams = *ir::QParams::per_tensor(2.f / 255, 20, DType::kU8);
+    g.value(c2).qparams = sym(0.05f);
+    g.add_output(c2);
+    std::vector<Tensor> in = {random_tensor({1, 3, 10, w}, 513, 0.f, 1.f)};
+    RunOut fast = run(g, in, true);
+    RunOut ref = run(g, in, false);
+    std::string stem_impl, quantize_impl;
+    for (const KernelInfo& k : fast.stats.kernels) {
+      if (k.node == "stem") stem_impl = k.impl;
+      if (k.node == "quantize:x") quantize_impl = k.impl;
+    }
+    const bool blocks = w % 2 == 0;
+    EXPECT_EQ(stem_impl.find("+s2d") != std::string::npos, blocks) << stem_impl;
+    EXPECT_EQ(quantize_impl, blocks ? "int8:nchw-to-s2d-nhwc" : "int8:nchw-to-nhwc");
+    EXPECT_EQ(fast.stats.quantize_ops, 1);
+    expect_within_one_lsb(fast, ref, 0.05, 20);
+  }
+}
+
 // A MaxPool whose int8 input comes from a quantize step (plain nchw s8, as after a float layer):
 // oneDNN only has its scalar reference for that layout, so the pool runs on nhwc (yoloq's loop,
 // or oneDNN's jit without AVX-512BW) and the planner reorders (FastestDet with a float stem ran

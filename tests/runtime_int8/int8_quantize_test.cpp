@@ -97,5 +97,32 @@ TEST(Int8Quantize, NchwToNhwcEqualsDenseThenTranspose) {
   }
 }
 
+// quantize_nchw_to_s2d_nhwc equals quantize_dense followed by the space-to-depth rearrangement
+// out[i, y, x, (dy*c + ch)*2 + dx] = in[i, ch, 2y + dy, 2x + dx], for 1..4 channels, both data
+// types, and widths around the 32-pixel step of the word interleave.
+TEST(Int8Quantize, NchwToSpaceToDepthEqualsDenseThenRearrange) {
+  for (int64_t c = 1; c <= int8::kMaxInterleaveChannels; ++c) {
+    for (int64_t w : {2, 62, 64, 66, 130}) {
+      for (bool u8 : {false, true}) {
+        const int64_t n = 2, h = 6, oh = h / 2, ow = w / 2;
+        std::vector<float> x(static_cast<size_t>(n * c * h * w));
+        for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((static_cast<int64_t>(i) * 37) % 601) * 0.5f - 150.f;
+        std::vector<uint8_t> dense(x.size()), got(x.size());
+        int8::quantize_dense(x.data(), dense.data(), u8, static_cast<int64_t>(x.size()), 1.f / 0.9f);
+        int8::quantize_nchw_to_s2d_nhwc(x.data(), got.data(), u8, n, c, h, w, 1.f / 0.9f);
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t y = 0; y < oh; ++y)
+            for (int64_t xo = 0; xo < ow; ++xo)
+              for (int64_t dy = 0; dy < 2; ++dy)
+                for (int64_t ch = 0; ch < c; ++ch)
+                  for (int64_t dx = 0; dx < 2; ++dx)
+                    ASSERT_EQ(got[((i * oh + y) * ow + xo) * 4 * c + (dy * c + ch) * 2 + dx],
+                              dense[((i * c + ch) * h + 2 * y + dy) * w + 2 * xo + dx])
+                        << "c " << c << " w " << w << " u8 " << u8 << " image " << i << " at " << y << "," << xo;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace yq::runtime

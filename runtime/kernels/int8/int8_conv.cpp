@@ -30,6 +30,26 @@ memory::desc with_data_type(const memory::desc& d, memory::data_type dt) {
 
 memory::desc plain_desc(const Shape& s, memory::data_type dt) { return with_data_type(fp32::plain_desc(s), dt); }
 
+std::optional<fp32::ConvGeometry> space_to_depth_geometry(const fp32::ConvGeometry& geo) {
+  const memory::dims& sd = geo.src_dims;
+  if (geo.group != 1 || geo.ic > kMaxInterleaveChannels || sd.size() != 4 || geo.w_dims.size() != 4) return std::nullopt;
+  if (geo.strides != memory::dims{2, 2} || geo.dilations != memory::dims{0, 0}) return std::nullopt;
+  if (geo.kh % 2 != 0 || geo.kw % 2 != 0 || sd[2] % 2 != 0 || sd[3] % 2 != 0) return std::nullopt;
+  for (const memory::dims* p : {&geo.pad_l, &geo.pad_r})
+    for (int64_t v : *p)
+      if (v % 2 != 0) return std::nullopt;
+  fp32::ConvGeometry s = geo;
+  s.ic = geo.ic * 4;
+  s.kh = geo.kh / 2;
+  s.kw = geo.kw / 2;
+  s.src_dims = {sd[0], s.ic, sd[2] / 2, sd[3] / 2};
+  s.w_dims = {geo.oc, s.ic, s.kh, s.kw};
+  s.strides = {1, 1};
+  s.pad_l = {geo.pad_l[0] / 2, geo.pad_l[1] / 2};
+  s.pad_r = {geo.pad_r[0] / 2, geo.pad_r[1] / 2};
+  return s;
+}
+
 Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, const ir::Node& n, const ConvQuant& q,
                                                             const memory::desc& src_layout, const dnnl::engine& eng) {
   using fp32::decline;
@@ -47,6 +67,11 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
 
   YQ_ASSIGN_OR_RETURN(std::optional<fp32::ConvGeometry> geo, fp32::conv_geometry(g, n));
   if (!geo) return decline();
+  const fp32::ConvGeometry orig_geo = *geo;
+  if (q.space_to_depth) {
+    geo = space_to_depth_geometry(*geo);
+    if (!geo) return decline();
+  }
   const int64_t oc = geo->oc;
   if (!int8_weight_params(*w.qparams, oc)) return decline();
   // A channel scale S (ir/fused_ops.md) after an activation that commutes with positive factors
@@ -122,7 +147,7 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   if (!pd) return decline();  // only a reference int8 implementation: the f32 path is faster
 
   auto k_out = std::make_unique<fp32::DnnlKernel>();
-  k_out->impl = std::string("onednn:conv_int8(") + pd.impl_info_str() + ")";
+  k_out->impl = std::string("onednn:conv_int8(") + pd.impl_info_str() + ")" + (q.space_to_depth ? "+s2d" : "");
   k_out->prim = dnnl::convolution_forward(pd);
   k_out->input_descs.resize(n.inputs().size());
   k_out->input_descs[0] = pd.src_desc();
@@ -133,6 +158,22 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   // Weights: quantized once (quant/qmath.h), then packed into oneDNN's layout; the reorder also
   // computes the s8-src compensation terms when the chosen layout carries them.
   Tensor wq_t = quant::quantize_tensor(*w.constant, wq);
+  if (q.space_to_depth) {
+    // W'[o, (dy*c + ch)*2 + dx, ay, ax] = W[o, ch, 2ay + dy, 2ax + dx] (the channel order of
+    // quantize_nchw_to_s2d_nhwc).
+    const int64_t c = orig_geo.ic, kh = orig_geo.kh, kw = orig_geo.kw, kh2 = geo->kh, kw2 = geo->kw;
+    Tensor r = Tensor::empty(wq_t.dtype(), {oc, 4 * c, kh2, kw2});
+    const auto* src = static_cast<const int8_t*>(wq_t.raw());
+    auto* dst = static_cast<int8_t*>(r.raw());
+    for (int64_t o = 0; o < oc; ++o)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx) {
+            const int64_t cc = ((ky % 2) * c + ch) * 2 + kx % 2;
+            dst[((o * 4 * c + cc) * kh2 + ky / 2) * kw2 + kx / 2] = src[((o * c + ch) * kh + ky) * kw + kx];
+          }
+    wq_t = std::move(r);
+  }
   {
     memory user(with_data_type(fp32::plain_desc(w_dims), memory::data_type::s8), eng, wq_t.raw());
     memory packed(pd.weights_desc(), eng);

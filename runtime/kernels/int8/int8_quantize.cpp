@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 
 #include "base/check.h"
@@ -178,6 +179,89 @@ void quantize_nchw_to_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64
       int64_t p = vbmi ? interleave_vbmi(buf, o, c, len) : 0;
       for (; p < len; ++p)
         for (int64_t ch = 0; ch < c; ++ch) o[p * c + ch] = buf[ch][p];
+    }
+  });
+}
+
+namespace {
+
+// out[x * words + k] = rows[k][x] for 16-bit words (the byte pairs of quantize_nchw_to_s2d_nhwc),
+// 32 pixels per step: each 64-byte output block draws its words from pairs of rows with one
+// two-source word permute per pair, merged by masks (WordInterleave: built once per call).
+constexpr int kMaxWords = 2 * kMaxInterleaveChannels;
+struct WordInterleave {
+  int64_t words = 0;
+  alignas(64) uint16_t idx[kMaxWords][kMaxWords / 2][32];  // output block m, row pair p: word index
+  uint32_t mask[kMaxWords][kMaxWords / 2];                 // the output words row pair p supplies
+};
+
+WordInterleave make_word_interleave(int64_t words) {
+  WordInterleave w;
+  w.words = words;
+  for (int64_t m = 0; m < words; ++m)
+    for (int64_t p = 0; p < words / 2; ++p) {
+      w.mask[m][p] = 0;
+      for (int64_t j = 0; j < 32; ++j) {
+        const int64_t g = 32 * m + j, x = g / words, k = g % words;
+        w.idx[m][p][j] = static_cast<uint16_t>(x + (k % 2) * 32);
+        if (k / 2 == p) w.mask[m][p] |= 1u << j;
+      }
+    }
+  return w;
+}
+
+// Returns how many pixels it did (a multiple of 32); the caller finishes the tail.
+__attribute__((target("avx512f,avx512bw"))) int64_t interleave_words_avx512(const WordInterleave& w,
+                                                                           const uint16_t* const* rows, uint16_t* out,
+                                                                           int64_t len) {
+  const int64_t words = w.words;
+  int64_t x0 = 0;
+  for (; x0 + 32 <= len; x0 += 32) {
+    __m512i src[kMaxWords];
+    for (int64_t k = 0; k < words; ++k) src[k] = _mm512_loadu_si512(rows[k] + x0);
+    for (int64_t m = 0; m < words; ++m) {
+      __m512i v = _mm512_setzero_si512();
+      for (int64_t p = 0; p < words / 2; ++p)
+        v = _mm512_mask_mov_epi16(v, w.mask[m][p],
+                                  _mm512_permutex2var_epi16(src[2 * p], _mm512_load_si512(w.idx[m][p]), src[2 * p + 1]));
+      _mm512_storeu_si512(out + x0 * words + 32 * m, v);
+    }
+  }
+  return x0;
+}
+
+}  // namespace
+
+void quantize_nchw_to_s2d_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64_t c, int64_t h, int64_t w,
+                               float inv_scale) {
+  YQ_CHECK(c >= 1 && c <= kMaxInterleaveChannels && h % 2 == 0 && w % 2 == 0 && w <= 2 * kInterleavePixels)
+      << "quantize_nchw_to_s2d_nhwc: " << c << " channels, " << h << "x" << w;
+  auto* out = static_cast<uint8_t*>(q);
+  const int64_t oh = h / 2, ow = w / 2, cc = 4 * c;
+  // Per output row: the 2c input rows it covers quantized into byte rows (the dense loop), then
+  // each output pixel takes the byte pair (2x, 2x + 1) of every row: channels (dy*c + ch)*2 + dx
+  // are 2c consecutive 16-bit words.
+  const bool avx512 = has_avx512bw();
+  const WordInterleave interleave = make_word_interleave(2 * c);
+  parallel_ranges(n * oh, n * c * h * w >= kParallelElems, 1, [&](int64_t r0, int64_t r1) {
+    alignas(64) uint8_t rows[2 * kMaxInterleaveChannels][2 * kInterleavePixels];
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t img = r / oh, y = r % oh;
+      for (int64_t dy = 0; dy < 2; ++dy)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const float* src = x + ((img * c + ch) * h + 2 * y + dy) * w;
+          if (to_u8)
+            quantize_any<true>(src, rows[dy * c + ch], 0, w, inv_scale);
+          else
+            quantize_any<false>(src, rows[dy * c + ch], 0, w, inv_scale);
+        }
+      uint8_t* o = out + (img * oh + y) * ow * cc;
+      const int64_t words = 2 * c;
+      const uint16_t* word_rows[2 * kMaxInterleaveChannels];
+      for (int64_t k = 0; k < words; ++k) word_rows[k] = reinterpret_cast<const uint16_t*>(rows[k]);
+      int64_t xo = avx512 ? interleave_words_avx512(interleave, word_rows, reinterpret_cast<uint16_t*>(o), ow) : 0;
+      for (; xo < ow; ++xo)
+        for (int64_t k = 0; k < words; ++k) std::memcpy(o + (xo * words + k) * 2, rows[k] + 2 * xo, 2);
     }
   });
 }
