@@ -78,22 +78,6 @@ std::set<ir::NodeId> find_head_nodes(const ir::Graph& g, const QuantPolicy& p) {
 
 }  // namespace
 
-ir::ValueId table_add_residual(const ir::Graph& g, const ir::Node& act) {
-  const ir::ValueId a = act.output(0);
-  if (a == ir::kNoValue || g.is_graph_output(a) || g.value(a).consumers().size() != 1) return ir::kNoValue;
-  const ir::Node& add = g.node(g.value(a).consumers()[0]);
-  if (add.op_type != "Add" || !add.domain.empty() || add.inputs().size() != 2 || add.outputs().size() != 1)
-    return ir::kNoValue;
-  const ir::ValueId r = add.input(0) == a ? add.input(1) : add.input(0);
-  if (r == a || r == ir::kNoValue || g.value(r).is_constant() || g.value(r).shape != g.value(a).shape)
-    return ir::kNoValue;
-  return r;
-}
-
-ir::ValueId residual_add_output(const ir::Graph& g, const ir::Node& act) {
-  return g.node(g.value(act.output(0)).consumers()[0]).output(0);
-}
-
 bool is_depthwise_conv(const ir::Graph& g, const ir::Node& n) {
   if (n.op_type != "Conv" && n.op_type != "FusedConv") return false;
   if (n.attrs.get_int("group", 1) <= 1 || n.inputs().size() < 2 || n.input(1) == ir::kNoValue) return false;
@@ -182,8 +166,8 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
     // The table's output is quantized, or is read only by a residual Add whose output is (the
     // split of a residual conv: the engine runs table and add as one pass, int8::TableAdd; the
     // Add's other input is then read quantized, as the FusedConv's residual was).
-    const ir::ValueId residual = table_add_residual(g, n);
-    const ir::ValueId table_out = residual != ir::kNoValue ? residual_add_output(g, n) : n.output(0);
+    const std::optional<ir::ResidualAdd> residual = ir::residual_add_after(g, n.output(0));
+    const ir::ValueId table_out = residual ? g.node(residual->add).output(0) : n.output(0);
     if (!quantized_roots.count(groups.find(table_out))) continue;
     const ir::Node* producer = g.producer_of(n.input(0));
     if (producer == nullptr || !quantized_compute.count(producer->id)) continue;
@@ -192,7 +176,7 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
     auto act = runtime::ref::node_activation(n);
     if (!act.ok()) return act.status().with_context("node '" + n.name + "'");
     quantized_roots.insert(groups.find(n.input(0)));
-    if (residual != ir::kNoValue) quantized_roots.insert(groups.find(residual));
+    if (residual) quantized_roots.insert(groups.find(residual->residual));
     table_roots[groups.find(n.input(0))] = {n.attrs.get_string("activation", ""), *act};
   }
   for (ir::ValueId root : quantized_roots) {  // std::set: ascending root = ascending first member

@@ -111,11 +111,6 @@ struct QuantPolicy {
 
 // A Conv whose weight [O, 1, kh, kw] with group > 1: one input channel per output group.
 bool is_depthwise_conv(const ir::Graph& g, const ir::Node& n);
-// For a yq Activation whose output is read only by a two-input Add of the same shape (a residual
-// conv split by quant/split_activations): the Add's other input R; kNoValue otherwise.
-ir::ValueId table_add_residual(const ir::Graph& g, const ir::Node& act);
-// That Add's output (call only when table_add_residual found R).
-ir::ValueId residual_add_output(const ir::Graph& g, const ir::Node& act);
 
 struct WeightPlan {
   ir::ValueId value = ir::kNoValue;  // a constant f32 weight

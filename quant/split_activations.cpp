@@ -80,10 +80,10 @@ Expected<std::vector<std::string>> rank_table_damage(const ir::Graph& g, const Q
     const ir::Node* conv = g.producer_of(t);
     const auto& readers = g.value(t).consumers();
     if (conv == nullptr || readers.size() != 1) continue;
-    const ir::Node& act = g.node(readers[0]);
+    const ir::ValueId a = g.node(readers[0]).output(0);
     // A split residual conv: the rounding that follows the table is its Add's output's.
-    const ir::ValueId y =
-        table_add_residual(g, act) != ir::kNoValue ? residual_add_output(g, act) : act.output(0);
+    const std::optional<ir::ResidualAdd> residual = ir::residual_add_after(g, a);
+    const ir::ValueId y = residual ? g.node(residual->add).output(0) : a;
     auto yg = group_of.find(y);
     auto st = stats.find(t);
     if (yg == group_of.end() || st == stats.end()) return invalid_argument("rank_table_damage: no statistics for '" + g.value(t).name + "'");

@@ -1772,26 +1772,16 @@ bool Engine::Impl::try_int8_byte_table(const ir::Node& n) {
   return true;
 }
 
-// The other input of a two-input Add that reads `a`, or kNoValue.
-static ir::ValueId other_add_input(const ir::Node& add, ir::ValueId a) {
-  if (add.op_type != "Add" || !add.domain.empty() || add.inputs().size() != 2 || add.outputs().size() != 1)
-    return ir::kNoValue;
-  if (add.input(0) == a && add.input(1) != a) return add.input(1);
-  if (add.input(1) == a && add.input(0) != a) return add.input(0);
-  return ir::kNoValue;
-}
-
 bool Engine::Impl::defer_for_table_add(const ir::Node& act) {
   if (act.inputs().size() != 1 || act.outputs().size() != 1) return false;
   const ir::ValueId t = act.input(0), a = act.output(0);
-  if (!is_int8(t) || vstore[a] != VStore::kF32 || graph.is_graph_output(a) || ir_last[a] == kForever) return false;
-  const ir::Value& av = graph.value(a);
-  if (av.consumers().size() != 1) return false;
-  const ir::Node& add = graph.node(av.consumers()[0]);
-  const ir::ValueId r = other_add_input(add, a);
-  if (r == ir::kNoValue || !is_int8(r) || native[r] < 0 || !is_int8(add.output(0))) return false;
+  if (!is_int8(t) || vstore[a] != VStore::kF32 || ir_last[a] == kForever) return false;
+  const std::optional<ir::ResidualAdd> ra = ir::residual_add_after(graph, a);
+  if (!ra) return false;
+  const ir::ValueId r = ra->residual, y = graph.node(ra->add).output(0);
+  if (!is_int8(r) || native[r] < 0 || !is_int8(y)) return false;
   const Shape& shape = graph.value(t).shape;
-  if (graph.value(r).shape != shape || graph.value(add.output(0)).shape != shape) return false;
+  if (graph.value(a).shape != shape || graph.value(y).shape != shape) return false;
   const memory::desc& td = slots[native_slot(t)].desc;
   if (static_cast<int64_t>(td.get_size()) != shape_numel(shape)) return false;  // padded (blocked) layouts
   if (!runtime::ref::node_activation(act).ok()) return false;
@@ -1810,7 +1800,7 @@ bool Engine::Impl::try_int8_table_add(const ir::Node& add, int pos) {
     }
   }
   if (act == nullptr) return false;
-  const ir::ValueId t = act->input(0), r = other_add_input(add, a), y = add.output(0);
+  const ir::ValueId t = act->input(0), r = ir::residual_add_after(graph, a)->residual, y = add.output(0);
   const int ts = native_slot(t);
   const memory::desc td = slots[ts].desc;
   // r in t's layout (its own codes; a reorder only when its producer chose another layout).

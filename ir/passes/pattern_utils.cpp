@@ -112,6 +112,17 @@ NodeId split_residual_activation(Graph& g, NodeId n) {
   return act;
 }
 
+std::optional<ResidualAdd> residual_add_after(const Graph& g, ValueId a) {
+  if (a == kNoValue || g.is_graph_output(a) || g.value(a).consumers().size() != 1) return std::nullopt;
+  const NodeId id = g.value(a).consumers()[0];
+  const Node& add = g.node(id);
+  if (add.op_type != "Add" || !add.domain.empty() || add.inputs().size() != 2 || add.outputs().size() != 1)
+    return std::nullopt;
+  const ValueId r = add.input(0) == a ? add.input(1) : add.input(0);
+  if (r == a || r == kNoValue || g.value(r).is_constant() || g.value(r).shape != g.value(a).shape) return std::nullopt;
+  return ResidualAdd{id, r};
+}
+
 void replace_output_with(Graph& g, NodeId keep, const std::vector<NodeId>& doomed, ValueId out) {
   const ValueId old = g.node(keep).output(0);
   Value& o = g.value(out);

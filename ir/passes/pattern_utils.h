@@ -80,6 +80,15 @@ NodeId split_activation(Graph& g, NodeId n);
 // Returns the Activation node's id. Used by quant/split_activations (table + add, int8::TableAdd).
 NodeId split_residual_activation(Graph& g, NodeId n);
 
+// The residual Add that alone reads value `a` (not a graph output): a two-input ONNX Add whose
+// other input R is a non-constant value of a's shape. What split_residual_activation leaves after
+// its Activation; the quantization policy and the INT8 engine's table + add both look for it.
+struct ResidualAdd {
+  NodeId add = kNoNode;
+  ValueId residual = kNoValue;  // R
+};
+std::optional<ResidualAdd> residual_add_after(const Graph& g, ValueId a);
+
 // Removes `doomed` (which must be the only reader of `keep`'s output 0, directly or through
 // nodes also listed) and makes `keep` write `out` instead, so that downstream names stay. The old
 // output of `keep` becomes unreferenced; sweep_values() removes it.

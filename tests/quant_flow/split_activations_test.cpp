@@ -118,7 +118,10 @@ TEST(SplitActivations, AResidualSiluConvSplitsIntoATableAndAnAdd) {
   EXPECT_TRUE(ir::is_activation_node(*act));
   EXPECT_EQ(act->input(0), pre);
   EXPECT_EQ(add->input(1), t.x);
-  EXPECT_EQ(table_add_residual(t.b.g, *act), t.x);
+  const auto residual = ir::residual_add_after(t.b.g, act->output(0));
+  ASSERT_TRUE(residual.has_value());
+  EXPECT_EQ(residual->residual, t.x);
+  EXPECT_EQ(residual->add, add->id);
 
   auto plan = plan_quantization(t.b.g, tables());
   ASSERT_TRUE(plan.ok());
