@@ -119,6 +119,9 @@ struct Step {
   // kByteTable into a Concat's pixels (try_int8_concat_copy): rows of table_row_len codes, written
   // table_out_stride bytes apart from byte table_dst_off of the write slot (0: dense).
   int64_t table_row_len = 0, table_out_stride = 0, table_dst_off = 0;
+  // kByteTable into a padded conv source (Engine::Impl::table_into_padded): the border it fills
+  // after the rows (channels 0: none).
+  int8::PaddedBorder border;
   int8::PoolNhwc pool;     // kMaxPool, kAvgPool
   int8::AvgPoolQuant avg;  // kAvgPool
 };
@@ -420,6 +423,10 @@ struct Engine::Impl {
   // The space-to-depth nhwc desc conv n reads its image input x in (int8::space_to_depth_geometry),
   // or a zero desc when that does not apply.
   memory::desc space_to_depth_src(const ir::Node& n, ir::ValueId x);
+  // The padded nhwc desc conv n reads its zero-point source x in (int8::padded_source_geometry)
+  // when x's table can write it (table_into_padded), or a zero desc.
+  memory::desc padded_table_src(const ir::Node& n, ir::ValueId x);
+  void table_into_padded(const ir::Node& n, ir::ValueId x, const memory::desc& padded);
   bool try_int8_data_movement(const ir::Node& n);
   bool try_int8_concat_copy(const ir::Node& n);
   bool try_int8_channel_gather(const ir::Node& n);
@@ -1145,6 +1152,7 @@ Status Engine::Impl::execute_step(Step& st) {
       if (st.table_row_len > 0) {
         int8::run_byte_table_rows(st.table, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr + st.table_dst_off,
                                   st.pixels / st.table_row_len, st.table_row_len, st.table_out_stride);
+        if (st.border.channels > 0) int8::fill_border(st.border, slots[st.writes[0]].ptr);
       } else {
         int8::run_byte_table(st.table, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
       }
@@ -1339,6 +1347,77 @@ memory::desc Engine::Impl::space_to_depth_src(const ir::Node& n, ir::ValueId x) 
   return memory::desc(s->src_dims, int8_dt(x), memory::format_tag::acdb);
 }
 
+// Conditions: x has a zero point (else zero padding is already right), one image, and comes from
+// a table step writing it densely in nhwc that nothing else retargeted (table_into_concat); every
+// reader of x is a conv reading it as its source only, with the same padding (YOLOX's head: the
+// box and class branches' depthwise convs over one tensor). The first of them retargets the
+// table; the others find the padded slot among x's alternatives.
+memory::desc Engine::Impl::padded_table_src(const ir::Node& n, ir::ValueId x) {
+  auto padded_desc = [&](const ir::Node& c) -> memory::desc {
+    if ((c.op_type != "Conv" && c.op_type != "FusedConv") || c.input(0) != x ||
+        std::count(c.inputs().begin(), c.inputs().end(), x) != 1)
+      return {};
+    auto geo = fp32::conv_geometry(graph, c);
+    if (!geo.ok() || !*geo) return {};
+    const auto p = int8::padded_source_geometry(**geo);
+    if (!p) return {};
+    return memory::desc(p->src_dims, int8_dt(x), memory::format_tag::acdb);
+  };
+  if (vzp[x] == 0 || ir_last[x] == kForever) return {};
+  const memory::desc want = padded_desc(n);
+  if (want.is_zero()) return {};
+  auto it = table_step.find(x);
+  if (it == table_step.end()) return {};
+  const Step& t = steps[it->second];
+  if (t.border.channels > 0) {  // an earlier reader had it padded
+    for (int a : alts[x])
+      if (slots[a].desc == want) return want;
+    return {};
+  }
+  const int s = native_slot(x);
+  if (!alts[x].empty() || t.writes.size() != 1 || t.writes[0] != s || t.table_row_len != 0 || buffer_shared(s))
+    return {};
+  for (ir::NodeId r : graph.value(x).consumers())
+    if (!(padded_desc(graph.node(r)) == want)) return {};
+  const Shape& sh = graph.value(x).shape;
+  if (sh.size() != 4 || sh[0] != 1) return {};
+  int64_t st[DNNL_MAX_NDIMS];
+  if (!strides_only(slots[s].desc, st) || st[1] != 1 || st[3] != sh[1] || st[2] != sh[1] * sh[3]) return {};
+  return want;
+}
+
+// x's table writes its rows into the interior of a new slot in `padded`'s layout and fills the
+// border with x's zero point; that slot is the alternative of x that n (and x's other readers,
+// padded_table_src) reads, so x's own buffer is never used. Nothing to do when already done.
+void Engine::Impl::table_into_padded(const ir::Node& n, ir::ValueId x, const memory::desc& padded) {
+  Step& t = steps[table_step.at(x)];
+  if (t.border.channels > 0) return;
+  const Shape& sh = graph.value(x).shape;
+  const memory::dims& pd = padded.dims();
+  int8::PaddedBorder b;
+  b.rows = sh[2];
+  b.cols = sh[3];
+  b.channels = sh[1];
+  // padded_source_geometry grows H and W by the conv's pads: recover them from the conv itself.
+  const auto geo = fp32::conv_geometry(graph, n);
+  YQ_CHECK(geo.ok() && *geo) << "padded source of " << n.name << " without a conv geometry";
+  b.top = (**geo).pad_l[0];
+  b.bottom = pd[2] - sh[2] - b.top;
+  b.left = (**geo).pad_l[1];
+  b.right = pd[3] - sh[3] - b.left;
+  b.code = static_cast<uint8_t>(vzp[x]);
+  const int old = native_slot(x);
+  const int s = add_slot(x, padded, add_group(), vscale[x], vzp[x]);
+  groups[slots[old].group].bytes = 0;  // the table's own buffer is never used now
+  t.writes = {s};
+  t.table_row_len = b.cols * b.channels;
+  t.table_out_stride = pd[3] * b.channels;
+  t.table_dst_off = (b.top * pd[3] + b.left) * b.channels;
+  t.border = b;
+  alts[x].push_back(s);
+  stats.kernels[t.info].impl += "(padded for " + n.name + ")";
+}
+
 Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   const ir::ValueId x = n.input(0), w = n.input(1), y = n.output(0);
   if (!is_int8(x) || w == ir::kNoValue || !graph.value(w).is_constant() || !graph.value(w).qparams) return false;
@@ -1362,24 +1441,38 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
     q.res_desc = int_dst ? rs.desc : int8::with_data_type(rs.desc, memory::data_type::f32);
   }
   std::unique_ptr<fp32::DnnlKernel> dk;
-  // A stride-2 stem over the image: first as the stride-1 conv over space-to-depth blocks, which
-  // the image quantize writes directly (int8::space_to_depth_geometry says why).
+  // Source layouts in order of preference: a stride-2 stem over the image as the stride-1 conv
+  // over space-to-depth blocks, which the image quantize writes directly
+  // (int8::space_to_depth_geometry says why); a zero-point source with the padding in its bytes,
+  // which its table writes directly (int8::padded_source_geometry); the source as it is.
+  enum class Src { kSpaceToDepth, kPadded, kNative };
   const memory::desc s2d = space_to_depth_src(n, x);
-  for (bool blocks : {true, false}) {
-    if (blocks && s2d.is_zero()) continue;
-    q.space_to_depth = blocks;
+  const memory::desc padded = s2d.is_zero() ? padded_table_src(n, x) : memory::desc();
+  Src src = Src::kNative;
+  for (Src kind : {Src::kSpaceToDepth, Src::kPadded, Src::kNative}) {
+    const memory::desc& want = kind == Src::kSpaceToDepth ? s2d : kind == Src::kPadded ? padded : slots[native_slot(x)].desc;
+    if (kind != Src::kNative && want.is_zero()) continue;
+    q.space_to_depth = kind == Src::kSpaceToDepth;
+    q.padded_src = kind == Src::kPadded;
     try {
-      auto made = int8::make_int8_conv(graph, n, q, blocks ? s2d : slots[native_slot(x)].desc, eng);
+      auto made = int8::make_int8_conv(graph, n, q, want, eng);
       if (!made.ok()) return made.status().with_context(node_label(n));
       dk = std::move(made).value();
     } catch (const dnnl::error&) {
       dk.reset();
     }
-    if (dk && blocks && !(dk->input_descs[0] == s2d)) dk.reset();  // oneDNN wanted another layout
-    if (dk) break;
+    if (dk && kind != Src::kNative && !(dk->input_descs[0] == want)) dk.reset();  // oneDNN wanted another layout
+    if (dk) {
+      src = kind;
+      break;
+    }
   }
   if (!dk) return false;
-  if (q.space_to_depth) {
+  if (src == Src::kPadded) {
+    table_into_padded(n, x, padded);
+    dk->impl += "+padded";
+  }
+  if (src == Src::kSpaceToDepth) {
     // The blocks are a slot of x that only this conv finds (its dims are not x's shape).
     const int f32 = f32_source.at(x);
     const int s = add_slot(x, s2d, add_group(), vscale[x], vzp[x]);

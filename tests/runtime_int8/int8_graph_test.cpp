@@ -480,6 +480,80 @@ TEST(Int8Graph, ResidualTableAndAddRunAsOneInt8Pass) {
   }
 }
 
+// x -> 1x1 int8 conv -> SiLU table (u8 with a zero point) -> depthwise 3x3 convs. With the
+// readers listed in `readers` ("s1": stride 1, pads 1; "s2": stride 2, pads 1; "s2same": stride
+// 2, pads 0 before and 1 after; "pool": a 2x2 max pool), each conv a graph output.
+ir::Graph table_into_padded_depthwise(const std::vector<std::string>& readers) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 16, 10, 12});
+  g.value(x).qparams = sym(1.f / 127);
+  ir::ValueId pre = add_pointwise_conv(g, "pw", x, 16, 32, {1, 32, 10, 12}, 1200);
+  g.value(pre).qparams = *ir::QParams::per_tensor(5.f / 255, 150, DType::kU8);
+  ir::ValueId a = add_act(g, "a", {1, 32, 10, 12});
+  ir::Attributes sa;
+  sa.set("activation", std::string("silu"));
+  g.node(g.add_node("Activation", "pw_silu", {pre}, {a}, sa)).domain = "yq";
+  g.value(a).qparams = *ir::QParams::per_tensor(1.5f / 255, 60, DType::kU8);
+  uint32_t seed = 1300;
+  for (const std::string& r : readers) {
+    if (r == "pool") {
+      ir::ValueId p = add_act(g, "pool.y", {1, 32, 5, 6});
+      ir::Attributes pa;
+      pa.set("kernel_shape", std::vector<int64_t>{2, 2});
+      pa.set("strides", std::vector<int64_t>{2, 2});
+      g.add_node("MaxPool", "pool", {a}, {p}, pa);
+      g.value(p).qparams = g.value(a).qparams;
+      g.add_output(p);
+      continue;
+    }
+    const int64_t stride = r == "s1" ? 1 : 2;
+    const Shape out = stride == 1 ? Shape{1, 32, 10, 12} : Shape{1, 32, 5, 6};
+    ir::ValueId w = add_const(g, "dw_" + r + ".w", random_tensor({32, 1, 3, 3}, seed, -0.6f, 0.6f));
+    g.value(w).qparams = quant::per_channel_weight_qparams(*g.value(w).constant, 0);
+    ir::ValueId b = add_const(g, "dw_" + r + ".b", random_tensor({32}, seed + 1, -0.2f, 0.2f));
+    seed += 2;
+    ir::ValueId y = add_act(g, "dw_" + r + ".y", out);
+    ir::Attributes ca = conv_attrs(3, "");
+    ca.set("strides", std::vector<int64_t>{stride, stride});
+    ca.set("group", int64_t{32});
+    if (r == "s2same") ca.set("pads", std::vector<int64_t>{0, 0, 1, 1});
+    g.node(g.add_node("FusedConv", "dw_" + r, {a, w, b}, {y}, ca)).domain = "yq";
+    g.value(y).qparams = sym(0.03f);
+    g.add_output(y);
+  }
+  return g;
+}
+
+// A padded conv over a zero-point source reads a buffer with the padding in its bytes, which the
+// table writes (its border the zero point's code): no oneDNN zero-point path, the zero point in
+// the bias. Readers sharing one padding share the buffer; a reader that is not such a conv (the
+// max pool) keeps the plain buffer and the zero-point path. The same values as the reference.
+TEST(Int8Graph, DepthwiseConvsReadTheirZeroPointSourceWithThePaddingInIt) {
+  const std::vector<Tensor> in = {random_tensor({1, 16, 10, 12}, 79)};
+  struct Case {
+    std::vector<std::string> readers;
+    int padded_convs;
+  };
+  for (const Case& c : {Case{{"s1", "s2"}, 2}, Case{{"s2same"}, 1}, Case{{"s1", "pool"}, 0}}) {
+    std::string label;
+    for (const std::string& r : c.readers) label += r + " ";
+    SCOPED_TRACE(label);
+    ir::Graph g = table_into_padded_depthwise(c.readers);
+    RunOut fast = run(g, in, true);
+    RunOut ref = run(g, in, false);
+    int padded_convs = 0, padded_tables = 0;
+    for (const KernelInfo& k : fast.stats.kernels) {
+      padded_convs += k.impl.find("+padded") != std::string::npos;
+      padded_tables += k.impl.find("(padded for dw_") != std::string::npos;
+    }
+    EXPECT_EQ(padded_convs, c.padded_convs);
+    EXPECT_EQ(padded_tables, c.padded_convs > 0 ? 1 : 0);
+    EXPECT_EQ(fast.stats.int8_kernels, static_cast<int>(2 + c.readers.size()));
+    // The table is exact; each conv may round a value at a tie either way.
+    expect_outputs_within_one_lsb(fast, ref, std::vector<double>(c.readers.size(), 0.03));
+  }
+}
+
 // An f32 conv (weights float) with 24 output channels, quantized with a zero point for an int8 conv:
 // whatever layout oneDNN gives the f32 output (a blocked one pads 24 channels to 32), the
 // quantize step is planned through a dense layout.

@@ -42,6 +42,10 @@ struct ConvQuant {
   // Run as space_to_depth_geometry's stride-1 conv: src_layout is then the space-to-depth nhwc desc
   // ([n, 4c, h/2, w/2] dims), and the weights are rearranged to match.
   bool space_to_depth = false;
+  // Run as padded_source_geometry's unpadded conv: src_layout is then the nhwc source with the
+  // conv's padding in its bytes ([n, c, h + pad_t + pad_b, w + pad_l + pad_r] dims, the border
+  // holding the zero point's code: PaddedBorder), so a source zero point folds into the bias.
+  bool padded_src = false;
 };
 
 // Conv / FusedConv whose weight (input 1) is a constant with symmetric int8 qparams (per-tensor or
@@ -59,6 +63,25 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
 // threads): 0.58 ms; as a 3x3/s1 conv over 12 channels on jit_int8: 0.31 ms. nullopt when it
 // does not apply.
 std::optional<fp32::ConvGeometry> space_to_depth_geometry(const fp32::ConvGeometry& geo);
+// A padded 2-D conv as the unpadded conv over its source with the padding materialized: the same
+// sums when the border holds the value 0. Why: over a u8 source with a zero point, the padded
+// taps must read the zero point's code, and oneDNN 2.6's zero-point path for that costs 25-35% on
+// depthwise convs (64 channels at 52x52, 2 threads: 0.022 -> 0.039 ms stand-alone) and rules out
+// its brdgmm kernel; without padding the zero point is a per-channel constant folded into the
+// bias. nullopt when the conv has no padding or the source is not 4-D.
+std::optional<fp32::ConvGeometry> padded_source_geometry(const fp32::ConvGeometry& geo);
+
+// The border of a padded nhwc source (one image): `rows` x `cols` pixels of `channels` codes
+// written by another pass, inside (top + rows + bottom) x (left + cols + right) pixels. How a
+// padded conv reads a zero-point source unpadded (padded_source_geometry): the producing table
+// writes the interior (run_byte_table_rows) and fill_border sets every border byte to `code`,
+// the zero point, on every run (the arena reuses the bytes between runs).
+struct PaddedBorder {
+  int64_t rows = 0, cols = 0, channels = 0;
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
+  uint8_t code = 0;
+};
+void fill_border(const PaddedBorder& b, void* buf);
 
 // MaxPool on int8 (src desc given, dst same data type, oneDNN picks the layout).
 Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_maxpool(const ir::Graph& g, const ir::Node& n,
