@@ -36,9 +36,14 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void run_rows_vbmi(const 
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* src = in + r * row_len;
     uint8_t* dst = out + r * out_stride;
-    for (int64_t c0 = 0; c0 < row_len; c0 += 64) {
-      const int64_t len = row_len - c0 < 64 ? row_len - c0 : 64;
-      const __mmask64 m = len == 64 ? ~__mmask64{0} : (~__mmask64{0} >> (64 - len));
+    int64_t c0 = 0;
+    for (; c0 + 64 <= row_len; c0 += 64) {
+      const __m512i x = _mm512_loadu_si512(src + c0);
+      const __m512i lo = _mm512_permutex2var_epi8(t0, x, t1), hi = _mm512_permutex2var_epi8(t2, x, t3);
+      _mm512_storeu_si512(dst + c0, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi));
+    }
+    if (c0 < row_len) {  // a tail of fewer than 64 codes: masked
+      const __mmask64 m = ~__mmask64{0} >> (64 - (row_len - c0));
       const __m512i x = _mm512_maskz_loadu_epi8(m, src + c0);
       const __m512i lo = _mm512_permutex2var_epi8(t0, x, t1), hi = _mm512_permutex2var_epi8(t2, x, t3);
       _mm512_mask_storeu_epi8(dst + c0, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi));
