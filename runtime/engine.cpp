@@ -68,6 +68,7 @@ struct CopyBox {
   int src = -1, dst = -1;  // slots
   int64_t src_off = 0, dst_off = 0;
   size_t es = 1;
+  bool sigmoid = false;  // f32 through the logistic sigmoid (a view piece's, fp32::copy_strided_sigmoid)
   int rank = 0;
   int64_t dims[DNNL_MAX_NDIMS] = {}, is[DNNL_MAX_NDIMS] = {}, os[DNNL_MAX_NDIMS] = {};
 };
@@ -150,9 +151,29 @@ bool swish_epilogue_dominates(const ir::Graph& g, const ir::Node& conv) {
   return depthwise || pointwise;
 }
 
+// A yq Activation(sigmoid) of one input: elementwise, so its view is its input's pieces through
+// a sigmoid (split_sigmoid_epilogues makes them out of detector heads' score convs).
+bool is_view_sigmoid(const ir::Node& n) {
+  return ir::is_activation_node(n) && n.attrs.get_string("activation", "") == "sigmoid" && n.inputs().size() == 1 &&
+         n.outputs().size() == 1;
+}
+
 bool is_alias_op(const std::string& op) {
   return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
          op == "Dropout";
+}
+
+// True when v is only moved on by Concat and Transpose nodes, directly or through reshapes: what
+// the strided views (Engine::Impl::try_view) copy once at the chain's end. Not a graph output.
+bool only_copied(const ir::Graph& g, ir::ValueId v) {
+  if (g.is_graph_output(v) || g.value(v).consumers().empty()) return false;
+  for (ir::NodeId r : g.value(v).consumers()) {
+    const ir::Node& c = g.node(r);
+    if (c.outputs().size() != 1 || c.output(0) == ir::kNoValue) return false;
+    if (c.op_type == "Concat" || c.op_type == "Transpose") continue;
+    if (!is_alias_op(c.op_type) || c.input(0) != v || !only_copied(g, c.output(0))) return false;
+  }
+  return true;
 }
 
 std::string node_label(const ir::Node& n) { return "node '" + n.name + "' (" + n.op_type + ")"; }
@@ -466,6 +487,7 @@ struct Engine::Impl {
   void add_view_copy(const ir::Node* n, ir::ValueId y, const View& v, const std::string& impl);
   bool try_view(const ir::Node& n);
   void split_swish_epilogues();
+  void split_sigmoid_epilogues();
   bool try_swish(const ir::Node& n, int pos);
   Status plan(const ir::Graph& g);
   Status plan_output(ir::ValueId v, OutputPlan* out);
@@ -515,6 +537,29 @@ Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
 // Activation(silu), the split quant/split_activations.h makes for tables; try_swish then runs
 // the Activation in place. Convs with a residual or a channel scale (applied after the
 // activation) and convs writing int8 (the swish precedes the rounding) keep the epilogue.
+// A FusedConv whose sigmoid epilogue feeds only a chain of data movement (a detector head:
+// YOLOX's objectness and class maps -> Concat -> Reshape -> Transpose -> Concat) is lowered, on
+// the engine's copy of the graph, to FusedConv(no activation) -> Activation(sigmoid), which
+// try_view folds into the chain's one copy (fp32::copy_strided_sigmoid): no pass of its own.
+// Why: oneDNN 2.6's logistic epilogue costs more than the conv on such wide, shallow convs
+// (YOLOX-Nano's 80-class 1x1 conv at 52x52: INT8 115 -> 42 us without it, FP32 230 -> 152 us;
+// the head's copy 108 -> 146 us; the whole head INT8 317 -> 230 us, FP32 535 -> 449 us). As for
+// the SiLU pass, only outputs up to kSwishPassMaxBytes: the copy's sigmoid runs on data that has
+// left the cache, so on YOLOv5n's 6.5 MB 80x80 map the epilogue was cheaper (conv 715 -> 471 us,
+// its transpose copy 425 -> 718 us); at or below 1 MiB the other models' heads came out even.
+void Engine::Impl::split_sigmoid_epilogues() {
+  for (ir::NodeId id : graph.topo_order()) {
+    const ir::Node& n = graph.node(id);
+    if (!ir::is_fused_conv(n) || ir::has_residual(n) || ir::has_channel_scale(n)) continue;
+    if (n.attrs.get_string("activation", "") != "sigmoid" || n.outputs().size() != 1) continue;
+    const ir::ValueId y = n.output(0);
+    const ir::Value& yv = graph.value(y);
+    if (yv.qparams || yv.dtype != DType::kF32 || shape_numel(yv.shape) * 4 > kSwishPassMaxBytes) continue;
+    if (!only_copied(graph, y)) continue;
+    ir::split_activation(graph, id);
+  }
+}
+
 void Engine::Impl::split_swish_epilogues() {
   for (ir::NodeId id : graph.topo_order()) {
     const ir::Node& n = graph.node(id);
@@ -591,7 +636,8 @@ bool Engine::Impl::is_view_value(ir::ValueId v) const {
          !val.shape.empty() && val.shape.size() <= static_cast<size_t>(kMaxViewRank) && shape_numel(val.shape) > 0;
 }
 
-// Concat, Transpose or a reshape over real-valued f32 activations (no qparams, nothing int8).
+// Concat, Transpose, a reshape or a sigmoid over real-valued f32 activations (no qparams, nothing
+// int8).
 bool Engine::Impl::is_view_op(const ir::Node& n) const {
   if (n.outputs().size() != 1 || n.inputs().empty() || !is_view_value(n.output(0))) return false;
   const Shape& ys = graph.value(n.output(0)).shape;
@@ -617,6 +663,7 @@ bool Engine::Impl::is_view_op(const ir::Node& n) const {
     }
     return true;
   }
+  if (is_view_sigmoid(n)) return is_view_value(n.input(0)) && graph.value(n.input(0)).shape == ys;
   return is_alias_op(n.op_type) && n.op_type != "Identity" && n.op_type != "Dropout" && is_view_value(n.input(0)) &&
          shape_numel(graph.value(n.input(0)).shape) == shape_numel(ys);
 }
@@ -663,12 +710,15 @@ void Engine::Impl::add_view_copy(const ir::Node* n, ir::ValueId y, const View& v
     os[d] = acc;
     acc *= ys[d];
   }
+  int through_sigmoid = 0;
   for (const ViewPiece& p : v) {
     CopyBox b;
     b.src = p.slot;
     b.dst = out;
     b.src_off = p.offset;
     b.es = sizeof(float);
+    b.sigmoid = p.sigmoid;
+    through_sigmoid += p.sigmoid;
     b.rank = rank;
     for (int d = 0; d < rank; ++d) {
       b.dst_off += p.pos[d] * os[d];
@@ -681,7 +731,9 @@ void Engine::Impl::add_view_copy(const ir::Node* n, ir::ValueId y, const View& v
   }
   st.writes = {out};
   ++stats.ref_kernels;
-  st.info = add_info(n->name, n->op_type, impl + "(" + std::to_string(v.size()) + " pieces)");
+  std::string pieces = std::to_string(v.size()) + " pieces";
+  if (through_sigmoid > 0) pieces += ", " + std::to_string(through_sigmoid) + " through sigmoid";
+  st.info = add_info(n->name, n->op_type, impl + "(" + pieces + ")");
   steps.push_back(std::move(st));
   (void)finish_output(y);  // f32 without qparams: nothing to add
 }
@@ -718,6 +770,16 @@ bool Engine::Impl::try_view(const ir::Node& n) {
     if (perm.empty())
       for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
     v = transpose_view(view_of(n.input(0)), perm);
+  } else if (is_view_sigmoid(n)) {
+    // Materialized here, or a sigmoid of a sigmoid (one flag per piece): the usual kernel, after
+    // its input's pieces are copied out (below).
+    v = view_of(n.input(0));
+    for (ViewPiece& p : *v) {
+      if (p.sigmoid) v.reset();
+      if (!v) break;
+      p.sigmoid = true;
+    }
+    if (!virt) v.reset();
   } else {
     v = reshape_view(view_of(n.input(0)), graph.value(n.input(0)).shape, ys);
   }
@@ -814,7 +876,10 @@ Status Engine::Impl::plan_output(ir::ValueId v, OutputPlan* out) {
 
 Status Engine::Impl::plan(const ir::Graph& g) {
   graph = g;
-  if (opts.use_onednn) split_swish_epilogues();
+  if (opts.use_onednn) {
+    split_swish_epilogues();
+    split_sigmoid_epilogues();
+  }
   const size_t nv = graph.value_capacity();
   YQ_RETURN_IF_ERROR(init_quant());
   native.assign(nv, -1);
@@ -1135,8 +1200,11 @@ Status Engine::Impl::execute_step(Step& st) {
       for (const CopyBox& b : st.boxes) {
         const char* in = slots[b.src].ptr + b.src_off * static_cast<int64_t>(b.es);
         char* out = slots[b.dst].ptr + b.dst_off * static_cast<int64_t>(b.es);
-        if (!fp32::copy_strided(in, out, b.es, b.rank, b.dims, b.is, b.os))
-          return internal_error(node_label(*st.node) + ": strided copy does not fit");  // checked when planned
+        const bool fits =
+            b.sigmoid ? fp32::copy_strided_sigmoid(reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out),
+                                                   b.rank, b.dims, b.is, b.os)
+                      : fp32::copy_strided(in, out, b.es, b.rank, b.dims, b.is, b.os);
+        if (!fits) return internal_error(node_label(*st.node) + ": strided copy does not fit");  // checked when planned
       }
       return ok_status();
     case StepKind::kChannelGather:

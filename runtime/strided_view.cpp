@@ -49,6 +49,7 @@ namespace {
 bool reshape_piece(const ViewPiece& p, const Shape& from, const Shape& to, ViewPiece* q) {
   q->slot = p.slot;
   q->offset = p.offset;
+  q->sigmoid = p.sigmoid;
   q->rank = static_cast<int>(to.size());
   size_t i = 0, j = 0;
   auto unit_out = [&](size_t k) {

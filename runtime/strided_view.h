@@ -10,7 +10,8 @@
 //
 // A View is a list of pieces; piece p holds the box [p.pos, p.pos + p.dims) of the value, whose
 // element i (per dim, relative to p.pos) sits at element p.offset + sum_d i[d] * p.strides[d] of
-// buffer p.slot. Pieces of one view do not overlap and together cover the value.
+// buffer p.slot (through a sigmoid when p.sigmoid). Pieces of one view do not overlap and
+// together cover the value.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,9 @@ struct ViewPiece {
   int64_t pos[kMaxViewRank] = {};
   int64_t dims[kMaxViewRank] = {};
   int64_t strides[kMaxViewRank] = {};
+  // The piece's values are the logistic sigmoid of the buffer's: an Activation(sigmoid) in the
+  // chain (a detector head's score sigmoid, split off its conv), applied by the chain's copy.
+  bool sigmoid = false;
 };
 
 using View = std::vector<ViewPiece>;

@@ -7,6 +7,9 @@
 // fed by a plain tensor is not left on oneDNN's gemm.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+
 #include <cstdint>
 #include <cstring>
 #include <tuple>
@@ -251,6 +254,34 @@ TEST(PlainKernels, CopyStridedChannelsLast) {
       const int8_t want = c >= 8 && c < 8 + Ci ? sp[p * Ci + c - 8] : 0;
       ASSERT_EQ(dst[p * C + c], want) << "pixel " << p << " channel " << c;
     }
+}
+
+// copy_strided_sigmoid: a YOLOX-style head piece, nhwc [h*w, c] rows written into [anchors, 85]
+// at a channel offset, through the sigmoid: contiguous rows (80 classes: vector blocks and a
+// masked tail) and a one-channel map (objectness: rows of one value, 85 floats apart), both
+// against 1 / (1 + exp(-x)) in double; nothing outside the box is written.
+TEST(PlainKernels, CopyStridedSigmoidWritesTheBoxThroughTheSigmoid) {
+  const int64_t P = 3 * 7 + 2, row = 85;
+  for (int64_t c : {int64_t{80}, int64_t{1}, int64_t{19}}) {
+    SCOPED_TRACE("channels " + std::to_string(c));
+    std::vector<float> src(P * c);
+    std::mt19937 rng(static_cast<uint32_t>(c));
+    std::normal_distribution<float> d(0.f, 6.f);
+    for (float& v : src) v = d(rng);
+    std::vector<float> dst(P * row, -7.f);
+    const int64_t dims[2] = {P, c}, is[2] = {c, 1}, os[2] = {row, 1};
+    ASSERT_TRUE(fp32::copy_strided_sigmoid(src.data(), dst.data() + 5, 2, dims, is, os));
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t k = 0; k < row; ++k) {
+        const float got = dst[p * row + k];
+        if (k < 5 || k >= 5 + c) {
+          ASSERT_EQ(got, -7.f) << "pixel " << p << " column " << k << " written";
+          continue;
+        }
+        const double want = 1.0 / (1.0 + std::exp(-static_cast<double>(src[p * c + k - 5])));
+        ASSERT_NEAR(got, want, 2e-6 * want) << "pixel " << p << " class " << k - 5;
+      }
+  }
 }
 
 struct BinaryCase {

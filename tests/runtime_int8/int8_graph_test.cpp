@@ -168,13 +168,14 @@ TEST(Int8Graph, ZeroPointsMatchTheReference) {
   }
 }
 
-// A 1x1 FusedConv x -> y without activation, per-channel int8 weights (seeded).
+// A 1x1 FusedConv x -> y with activation `act` (none by default), per-channel int8 weights
+// (seeded).
 ir::ValueId add_pointwise_conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t ic, int64_t oc,
-                               const Shape& out, uint32_t seed) {
+                               const Shape& out, uint32_t seed, const char* act = "") {
   ir::ValueId w = add_const(g, name + ".w", random_tensor({oc, ic, 1, 1}, seed, -0.4f, 0.4f));
   g.value(w).qparams = quant::per_channel_weight_qparams(*g.value(w).constant, 0);
   ir::ValueId y = add_act(g, name + ".y", out);
-  g.node(g.add_node("FusedConv", name, {x, w}, {y}, conv_attrs(1, ""))).domain = "yq";
+  g.node(g.add_node("FusedConv", name, {x, w}, {y}, conv_attrs(1, act))).domain = "yq";
   return y;
 }
 
@@ -300,8 +301,10 @@ TEST(Int8Graph, HeadReshapeTransposeReadsTheConvsNhwcOutput) {
 // flattened, transposed to [anchors, channels], and the levels concatenated. The chain is views
 // (runtime/strided_view.h): one copy of every conv output into the result, exact. `split` flattens
 // [1,C,H,W] to [1,C*H,W] instead, which mixes a channel slice into H: the pieces cannot follow, so
-// each level's concat is copied out first and the rest still runs (same result).
-RunOut yolox_style_head(bool split, const std::vector<Tensor>& in, bool use_onednn) {
+// each level's concat is copied out first and the rest still runs (same result). With `sigmoid`
+// the 1- and 5-channel convs end in a sigmoid (YOLOX's objectness and class scores): the engine
+// moves it from their epilogues into that one copy.
+RunOut yolox_style_head(bool split, const std::vector<Tensor>& in, bool use_onednn, bool sigmoid = false) {
   ir::Graph g;
   std::vector<ir::ValueId> levels;
   const int64_t sizes[3][2] = {{4, 6}, {2, 3}, {4, 6}};
@@ -316,7 +319,8 @@ RunOut yolox_style_head(bool split, const std::vector<Tensor>& in, bool use_oned
     int64_t c_total = 0;
     for (int64_t oc : {4, 1, 5}) {
       parts.push_back(add_pointwise_conv(g, p + ".conv" + std::to_string(oc), x, 16, oc, {1, oc, h, w},
-                                         static_cast<uint32_t>(910 + 10 * lvl + oc)));
+                                         static_cast<uint32_t>(910 + 10 * lvl + oc),
+                                         sigmoid && oc != 4 ? "sigmoid" : ""));
       c_total += oc;
     }
     if (lvl == 0) x0 = x, first_part = parts[0];
@@ -358,31 +362,39 @@ RunOut yolox_style_head(bool split, const std::vector<Tensor>& in, bool use_oned
 TEST(Int8Graph, HeadConcatTransposeChainIsOneCopy) {
   const std::vector<Tensor> in = {random_tensor({1, 16, 4, 6}, 31), random_tensor({1, 16, 2, 3}, 32),
                                   random_tensor({1, 16, 4, 6}, 33)};
-  for (bool split : {false, true}) {
-    RunOut fast = yolox_style_head(split, in, true);
-    RunOut ref = yolox_style_head(split, in, false);
-    int views = 0, copies = 0, one_copy = 0, copied_out = 0;
-    for (const KernelInfo& k : fast.stats.kernels) {
-      views += k.impl.rfind("view:", 0) == 0;
-      copies += k.impl.rfind("plain:strided:", 0) == 0;
-      one_copy += k.node == "levels" && k.impl == "plain:strided:Concat(9 pieces)";
-      copied_out += k.impl == "plain:strided:view(3 pieces)";
+  for (bool sigmoid : {false, true})
+    for (bool split : {false, true}) {
+      SCOPED_TRACE(std::string(split ? "split" : "flat") + (sigmoid ? ", sigmoid scores" : ""));
+      RunOut fast = yolox_style_head(split, in, true, sigmoid);
+      RunOut ref = yolox_style_head(split, in, false, sigmoid);
+      int views = 0, copies = 0, one_copy = 0, copied_out = 0, sigmoid_epilogues = 0;
+      const std::string pieces = sigmoid ? "9 pieces, 6 through sigmoid" : "9 pieces";
+      const std::string level_pieces = sigmoid ? "3 pieces, 2 through sigmoid" : "3 pieces";
+      for (const KernelInfo& k : fast.stats.kernels) {
+        views += k.impl.rfind("view:", 0) == 0;
+        copies += k.impl.rfind("plain:strided:", 0) == 0;
+        one_copy += k.node == "levels" && k.impl == "plain:strided:Concat(" + pieces + ")";
+        copied_out += k.impl == "plain:strided:view(" + level_pieces + ")";
+        sigmoid_epilogues += k.op == "FusedConv" && k.node != "res" && k.impl.find("sigmoid") != std::string::npos;
+      }
+      // The sigmoids are views too (6: one per 1- and 5-channel conv), never a conv epilogue.
+      if (!split) {
+        EXPECT_EQ(views, sigmoid ? 15 : 9);  // each level's Concat, Reshape and Transpose
+        EXPECT_EQ(copies, 1);
+        EXPECT_EQ(one_copy, 1);  // the final Concat, from the nine conv outputs
+      } else {
+        EXPECT_EQ(views, sigmoid ? 9 : 3);  // the Concats
+        EXPECT_EQ(copies, 3);
+        EXPECT_EQ(copied_out, 3);  // each level's concat, copied out at its Reshape
+      }
+      EXPECT_EQ(sigmoid_epilogues, 0);
+      ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
+      // Exact copies; through the sigmoid, within its float rounding (about 1e-6 relative).
+      for (size_t i = 0; i < ref.outputs.size(); ++i) {
+        Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], 0, sigmoid ? 4e-6 : 1e-5);
+        EXPECT_EQ(d.nonzero, 0) << "output " << i << " max diff " << d.max_abs;
+      }
     }
-    if (!split) {
-      EXPECT_EQ(views, 9);  // each level's Concat, Reshape and Transpose
-      EXPECT_EQ(copies, 1);
-      EXPECT_EQ(one_copy, 1);  // the final Concat, from the nine conv outputs
-    } else {
-      EXPECT_EQ(views, 3);  // the Concats
-      EXPECT_EQ(copies, 3);
-      EXPECT_EQ(copied_out, 3);  // each level's concat, copied out at its Reshape
-    }
-    ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
-    for (size_t i = 0; i < ref.outputs.size(); ++i) {
-      Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], 0, 1e-5);
-      EXPECT_EQ(d.nonzero, 0) << "split " << split << " output " << i << " max diff " << d.max_abs;
-    }
-  }
 }
 
 // x -> two 1x1 int8 convs writing pre-activation codes -> SiLU tables -> Concat (one shared scale)

@@ -5,6 +5,9 @@
 // so a channel shuffle [2,C/2,HW]->(1,0,2) becomes rows of HW floats), then copied row by row
 // (memcpy when both sides are contiguous) or, when the input's innermost axis moves, in square
 // tiles so that both the reads and the writes stay within a few cache lines.
+// GCC 12 warns "__Y may be used uninitialized" inside its own AVX-512 intrinsic headers (GCC bug
+// 105593, see int8_quantize.cpp).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #include <omp.h>
 #if defined(__SSE2__)
@@ -12,8 +15,10 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
+#include "runtime/kernels/fp32/exp_avx512.h"
 #include "runtime/kernels/fp32/plain_kernels.h"
 #include "runtime/kernels/ref/ref_ops.h"
 
@@ -284,6 +289,34 @@ bool copy_box(const void* in, void* out, size_t es, int rank, const int64_t* dim
   }
 }
 
+__attribute__((target("avx512f"))) void sigmoid_row_avx512(const float* in, float* out, int64_t n) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) _mm512_storeu_ps(out + j, sigmoid16(_mm512_loadu_ps(in + j)));
+  if (j < n) {
+    const __mmask16 k = static_cast<__mmask16>((1u << (n - j)) - 1);
+    _mm512_mask_storeu_ps(out + j, k, sigmoid16(_mm512_maskz_loadu_ps(k, in + j)));
+  }
+}
+
+// Strided rows (a one-channel objectness map: its pixels 85 floats apart in YOLOX's output) 16
+// values at a time through a buffer: the vector sigmoid costs far less than 16 scalar exps.
+__attribute__((target("avx512f"))) void sigmoid_strided_avx512(const float* in, float* out, int64_t n, int64_t is,
+                                                               int64_t os) {
+  alignas(64) float buf[16] = {};
+  for (int64_t j = 0; j < n; j += 16) {
+    const int64_t m = std::min<int64_t>(16, n - j);
+    for (int64_t k = 0; k < m; ++k) buf[k] = in[(j + k) * is];
+    _mm512_store_ps(buf, sigmoid16(_mm512_load_ps(buf)));  // lanes past m: never stored
+    for (int64_t k = 0; k < m; ++k) out[(j + k) * os] = buf[k];
+  }
+}
+
+void sigmoid_row(const float* in, float* out, int64_t n, int64_t is, int64_t os, bool avx512) {
+  if (avx512 && is == 1 && os == 1) return sigmoid_row_avx512(in, out, n);
+  if (avx512) return sigmoid_strided_avx512(in, out, n, is, os);
+  for (int64_t j = 0; j < n; ++j) out[j * os] = 1.f / (1.f + std::exp(-in[j * is]));
+}
+
 void contiguous_strides(const Shape& s, int64_t* st) {
   int64_t acc = 1;
   for (int d = static_cast<int>(s.size()) - 1; d >= 0; --d) {
@@ -303,6 +336,37 @@ bool copy_strided(const void* in, void* out, size_t elem_size, int rank, const i
                   const int64_t* in_strides, const int64_t* out_strides) {
   if (rank < 0 || rank > kMaxRank) return false;
   return copy_box(in, out, elem_size, rank, dims, in_strides, out_strides);
+}
+
+bool copy_strided_sigmoid(const float* in, float* out, int rank, const int64_t* dims, const int64_t* in_strides,
+                          const int64_t* out_strides) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (rank < 0 || rank > kMaxRank) return false;
+  int64_t n = 1;
+  for (int d = 0; d < rank; ++d) n *= dims[d];
+  if (n == 0) return true;
+  // As copy_box: the dims in the output's memory order, so rows are written contiguously.
+  int perm[kMaxRank];
+  for (int d = 0; d < rank; ++d) perm[d] = d;
+  std::stable_sort(perm, perm + rank, [&](int a, int b) { return out_strides[a] > out_strides[b]; });
+  int64_t pd[kMaxRank], pis[kMaxRank], pos[kMaxRank];
+  for (int d = 0; d < rank; ++d) {
+    pd[d] = dims[perm[d]];
+    pis[d] = in_strides[perm[d]];
+    pos[d] = out_strides[perm[d]];
+  }
+  Region r;
+  if (!make_region(rank, pd, pis, pos, &r)) return false;
+  const int last = r.rank - 1;
+  const int64_t inner = r.dims[last], rows = n / inner;
+  const bool parallel = n * static_cast<int64_t>(sizeof(float)) >= kParallelBytes && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t io = 0, oo = 0;
+    row_offsets(r, last, row, &io, &oo);
+    sigmoid_row(in + io, out + oo, inner, r.is[last], r.os[last], avx512);
+  }
+  return true;
 }
 
 Status plain_transpose(const ir::Node& node, std::span<const Tensor* const> inputs, std::span<Tensor> outputs) {

@@ -29,6 +29,11 @@ using PlainKernelFn = runtime::ref::RefKernelFn;
 // does not fit (rank above 8 after merging, another element size); nothing is written then.
 bool copy_strided(const void* in, void* out, size_t elem_size, int rank, const int64_t* dims,
                   const int64_t* in_strides, const int64_t* out_strides);
+// The same box of floats through the logistic sigmoid: out[i·os] = 1 / (1 + exp(-in[i·is]))
+// (exp_avx512.h's sigmoid16 on contiguous rows). How a detector head's deferred sigmoid (a
+// strided view piece, runtime/strided_view.h) is applied by the chain's one copy.
+bool copy_strided_sigmoid(const float* in, float* out, int rank, const int64_t* dims, const int64_t* in_strides,
+                          const int64_t* out_strides);
 
 // nullptr when op_type has no plain kernel.
 PlainKernelFn find_plain_kernel(const std::string& op_type);
