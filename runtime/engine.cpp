@@ -527,16 +527,35 @@ Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
   return true;
 }
 
-// A depthwise or narrow 1x1 conv (swish_epilogue_dominates) writing at most kSwishPassMaxBytes of
-// f32 runs its SiLU as yoloq's own pass over its output instead of as oneDNN's epilogue: a
-// 64-channel 1x1 conv at 52x52 takes 72 us without the swish and 114 us with it, the pass
-// (fp32/swish.cpp) about 30 us while the output is still in cache. Above 1 MiB the second trip
-// through memory costs more than it saves (a 2 MiB bound made FP32 YOLOv5n 8% slower). Measured
-// against all-fused (A B B A rounds, median ratio): FP32 YOLOX-Nano 0.92-0.95, FP32 YOLOv5n 0.97.
+// An int8 conv writing f32, or an f32 depthwise or narrow 1x1 conv (swish_epilogue_dominates)
+// writing at most kSwishPassMaxBytes of f32, runs its SiLU as yoloq's own pass over its output
+// instead of as oneDNN's epilogue: a 64-channel 1x1 conv at 52x52 takes 72 us without the swish
+// and 114 us with it, the pass (fp32/swish.cpp) about 30 us while the output is still in cache.
+// For f32 convs above 1 MiB the second trip through memory costs more than it saves (a 2 MiB
+// bound made FP32 YOLOv5n 8% slower). Measured against all-fused (A B B A rounds, median
+// ratio): FP32 YOLOX-Nano 0.92-0.95, FP32 YOLOv5n 0.97.
 // Lowered here, on the engine's copy of the graph, as FusedConv(no activation) ->
 // Activation(silu), the split quant/split_activations.h makes for tables; try_swish then runs
 // the Activation in place. Convs with a residual or a channel scale (applied after the
 // activation) and convs writing int8 (the swish precedes the rounding) keep the epilogue.
+void Engine::Impl::split_swish_epilogues() {
+  for (ir::NodeId id : graph.topo_order()) {
+    const ir::Node& n = graph.node(id);
+    if (!ir::is_fused_conv(n) || ir::has_residual(n) || ir::has_channel_scale(n)) continue;
+    if (n.attrs.get_string("activation", "") != "silu" || n.outputs().size() != 1) continue;
+    const ir::ValueId y = n.output(0);
+    const ir::Value& yv = graph.value(y);
+    if (yv.qparams || yv.dtype != DType::kF32) continue;
+    // An int8 conv (its source quantized) computes about 3x faster than an f32 one, so its swish
+    // epilogue dominates whatever its shape, and the pass pays even over memory: YOLOX-Nano's
+    // int8 stem (3x3 over 12 channels, 2.8 MB out) 371 us with the epilogue, 152 + 129 us split.
+    const bool int8_conv = graph.value(n.input(0)).qparams.has_value();
+    if (!int8_conv && (shape_numel(yv.shape) * 4 > kSwishPassMaxBytes || !swish_epilogue_dominates(graph, n)))
+      continue;
+    ir::split_activation(graph, id);
+  }
+}
+
 // A FusedConv whose sigmoid epilogue feeds only a chain of data movement (a detector head:
 // YOLOX's objectness and class maps -> Concat -> Reshape -> Transpose -> Concat) is lowered, on
 // the engine's copy of the graph, to FusedConv(no activation) -> Activation(sigmoid), which
@@ -556,19 +575,6 @@ void Engine::Impl::split_sigmoid_epilogues() {
     const ir::Value& yv = graph.value(y);
     if (yv.qparams || yv.dtype != DType::kF32 || shape_numel(yv.shape) * 4 > kSwishPassMaxBytes) continue;
     if (!only_copied(graph, y)) continue;
-    ir::split_activation(graph, id);
-  }
-}
-
-void Engine::Impl::split_swish_epilogues() {
-  for (ir::NodeId id : graph.topo_order()) {
-    const ir::Node& n = graph.node(id);
-    if (!ir::is_fused_conv(n) || ir::has_residual(n) || ir::has_channel_scale(n)) continue;
-    if (n.attrs.get_string("activation", "") != "silu" || n.outputs().size() != 1) continue;
-    const ir::ValueId y = n.output(0);
-    const ir::Value& yv = graph.value(y);
-    if (yv.qparams || yv.dtype != DType::kF32 || shape_numel(yv.shape) * 4 > kSwishPassMaxBytes) continue;
-    if (!swish_epilogue_dominates(graph, n)) continue;
     ir::split_activation(graph, id);
   }
 }

@@ -536,6 +536,36 @@ ir::Graph table_into_padded_depthwise(const std::vector<std::string>& readers) {
   return g;
 }
 
+// An int8 conv writing f32 (its reader stays float, like YOLOX-Nano's stem before a float
+// depthwise conv) runs its SiLU as the separate pass whatever its shape and size: its arithmetic
+// is too cheap to hide oneDNN's swish epilogue. Here a dense 3x3 conv with 1.02 MiB of output,
+// which as an f32 conv keeps the epilogue (ConvSwish.DepthwiseAndPointwiseConvsUpToOneMebibyte).
+TEST(Int8Graph, Int8ConvWritingF32RunsItsSiluAsAPass) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 8, 128, 130});
+  g.value(x).qparams = sym(1.f / 127);
+  Tensor wt = random_tensor({16, 8, 3, 3}, 1400, -0.4f, 0.4f);
+  ir::ValueId w = add_const(g, "conv.w", wt);
+  g.value(w).qparams = quant::per_channel_weight_qparams(wt, 0);
+  ir::ValueId b = add_const(g, "conv.b", random_tensor({16}, 1401, -0.2f, 0.2f));
+  ir::ValueId y = add_act(g, "conv.y", {1, 16, 128, 130});
+  g.node(g.add_node("FusedConv", "conv", {x, w, b}, {y}, conv_attrs(3, "silu"))).domain = "yq";
+  g.add_output(y);
+  const std::vector<Tensor> in = {random_tensor({1, 8, 128, 130}, 80)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  std::string conv_impl, pass_impl;
+  for (const KernelInfo& k : fast.stats.kernels) {
+    if (k.node == "conv") conv_impl = k.impl;
+    if (k.node.rfind("conv_act", 0) == 0) pass_impl = k.impl;
+  }
+  EXPECT_EQ(conv_impl.rfind("onednn:conv_int8(", 0), 0u) << conv_impl;
+  EXPECT_EQ(pass_impl, "plain:swish(in place)");
+  ASSERT_EQ(fast.outputs.size(), 1u);
+  Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], 0, 1e-4);
+  EXPECT_EQ(d.nonzero, 0) << "max diff " << d.max_abs;
+}
+
 // A padded conv over a zero-point source reads a buffer with the padding in its bytes, which the
 // table writes (its border the zero point's code): no oneDNN zero-point path, the zero point in
 // the bias. Readers sharing one padding share the buffer; a reader that is not such a conv (the
