@@ -117,8 +117,8 @@ struct Step {
   int64_t pixels = 0;     // the element count of the gathers, tables and kSwish (floats, padding included)
   int8::ByteTable table;  // kByteTable, over `pixels` codes
   int8::TableAdd table_add;  // kTableAdd, over `pixels` codes: reads {t, r}
-  // kByteTable into a Concat's pixels (try_int8_concat_copy): rows of table_row_len codes, written
-  // table_out_stride bytes apart from byte table_dst_off of the write slot (0: dense).
+  // kByteTable or kTableAdd into a Concat's pixels (try_int8_concat_copy): rows of table_row_len
+  // codes, written table_out_stride bytes apart from byte table_dst_off of the write slot (0: dense).
   int64_t table_row_len = 0, table_out_stride = 0, table_dst_off = 0;
   // kByteTable into a padded conv source (Engine::Impl::table_into_padded): the border it fills
   // after the rows (channels 0: none).
@@ -463,7 +463,8 @@ struct Engine::Impl {
   bool defer_for_table_add(const ir::Node& act);
   bool try_int8_table_add(const ir::Node& add, int pos);
   std::map<ir::ValueId, const ir::Node*> table_add_pending;
-  std::map<ir::ValueId, size_t> table_step;  // int8 table outputs -> the step computing them
+  // int8 table (and table + add) outputs -> the step computing them
+  std::map<ir::ValueId, size_t> table_step;
   bool table_into_concat(ir::ValueId v, const ir::Node& concat, int ys, const memory::dims& ystr, int axis,
                          int64_t at);
   bool try_int8_pool_nhwc(const ir::Node& n);
@@ -1232,8 +1233,14 @@ Status Engine::Impl::execute_step(Step& st) {
       }
       return ok_status();
     case StepKind::kTableAdd:
-      int8::run_table_add(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr, slots[st.writes[0]].ptr,
-                          st.pixels);
+      if (st.table_row_len > 0) {
+        int8::run_table_add_rows(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr,
+                                 slots[st.writes[0]].ptr + st.table_dst_off, st.pixels / st.table_row_len,
+                                 st.table_row_len, st.table_out_stride);
+      } else {
+        int8::run_table_add(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr, slots[st.writes[0]].ptr,
+                            st.pixels);
+      }
       return ok_status();
     case StepKind::kSwish:
       fp32::swish(reinterpret_cast<const float*>(slots[st.reads[0]].ptr), reinterpret_cast<float*>(slots[st.writes[0]].ptr),
@@ -1443,6 +1450,7 @@ memory::desc Engine::Impl::padded_table_src(const ir::Node& n, ir::ValueId x) {
   auto it = table_step.find(x);
   if (it == table_step.end()) return {};
   const Step& t = steps[it->second];
+  if (t.kind != StepKind::kByteTable) return {};  // only the byte table fills a border
   if (t.border.channels > 0) {  // an earlier reader had it padded
     for (int a : alts[x])
       if (slots[a].desc == want) return want;
@@ -1724,10 +1732,11 @@ bool Engine::Impl::try_int8_concat_copy(const ir::Node& n) {
   return true;
 }
 
-// When int8 table output v is read by `concat` alone, in the concat's byte layout with the
-// channels innermost (nhwc) on both sides: its table step writes it straight into the concat's
-// pixels (slot ys, channel offset `at`), rows of C_v codes C_total bytes apart, and the concat
-// copies nothing for it. YOLOX-Nano's CSP blocks end in such concats (0.18 ms of copies over 13).
+// When int8 table (or table + add) output v is read by `concat` alone, in the concat's byte
+// layout with the channels innermost (nhwc) on both sides: its step writes it straight into the
+// concat's pixels (slot ys, channel offset `at`), rows of C_v codes C_total bytes apart, and the
+// concat copies nothing for it. YOLOX-Nano's CSP blocks end in such concats (0.18 ms of copies
+// over 13), three of them with a residual block's table + add as one input.
 bool Engine::Impl::table_into_concat(ir::ValueId v, const ir::Node& concat, int ys, const memory::dims& ystr,
                                      int axis, int64_t at) {
   auto it = table_step.find(v);
@@ -1987,6 +1996,7 @@ bool Engine::Impl::try_int8_table_add(const ir::Node& add, int pos) {
   ++stats.int8_kernels;
   st.info = add_info(act->name + "+" + add.name, "Add", "int8:table-add:" + act->attrs.get_string("activation", ""));
   table_add_pending.erase(a);
+  table_step[y] = steps.size();
   steps.push_back(std::move(st));
   return true;
 }

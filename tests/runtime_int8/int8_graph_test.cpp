@@ -596,6 +596,53 @@ TEST(Int8Graph, DepthwiseConvsReadTheirZeroPointSourceWithThePaddingInIt) {
   }
 }
 
+// A CSP block's end (YOLOX): a residual block's table + add and a second branch's table, both
+// read by one Concat alone: both write straight into the concat's pixels.
+TEST(Int8Graph, ResidualTableAddWritesStraightIntoItsConcat) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 16, 9, 7});
+  const ir::QParams act_q = *ir::QParams::per_tensor(1.1f / 255, 20, DType::kU8);
+  g.value(x).qparams = act_q;
+  auto silu = [&](const std::string& name, ir::ValueId pre, int64_t c) {
+    ir::ValueId a = add_act(g, name + ".a", {1, c, 9, 7});
+    ir::Attributes sa;
+    sa.set("activation", std::string("silu"));
+    g.node(g.add_node("Activation", name + "_silu", {pre}, {a}, sa)).domain = "yq";
+    return a;
+  };
+  ir::ValueId pre = add_pointwise_conv(g, "conv", x, 16, 16, {1, 16, 9, 7}, 1500);
+  g.value(pre).qparams = *ir::QParams::per_tensor(6.f / 255, 170, DType::kU8);
+  ir::ValueId y = add_act(g, "y", {1, 16, 9, 7});
+  g.add_node("Add", "residual", {silu("conv", pre, 16), x}, {y});
+  ir::ValueId pre2 = add_pointwise_conv(g, "side", x, 16, 24, {1, 24, 9, 7}, 1501);
+  g.value(pre2).qparams = *ir::QParams::per_tensor(5.f / 255, 150, DType::kU8);
+  ir::ValueId side = silu("side", pre2, 24);
+  const ir::QParams cat_q = *ir::QParams::per_tensor(4.f / 255, 40, DType::kU8);
+  g.value(y).qparams = cat_q;
+  g.value(side).qparams = cat_q;
+  ir::ValueId cat = add_act(g, "cat", {1, 40, 9, 7});
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", "concat", {y, side}, {cat}, ca);
+  g.value(cat).qparams = cat_q;
+  ir::ValueId out = add_pointwise_conv(g, "head", cat, 40, 8, {1, 8, 9, 7}, 1502);
+  g.value(out).qparams = sym(0.05f);
+  g.add_output(out);
+  const std::vector<Tensor> in = {random_tensor({1, 16, 9, 7}, 81, -0.2f, 1.f)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  std::string add_impl, concat_impl;
+  for (const KernelInfo& k : fast.stats.kernels) {
+    if (k.node == "conv_silu+residual") add_impl = k.impl;
+    if (k.node == "concat") concat_impl = k.impl;
+  }
+  EXPECT_EQ(add_impl, "int8:table-add:silu(into concat)");
+  EXPECT_EQ(concat_impl, "int8:copy:Concat(keep, 2 written by their tables)");
+  // The tables and the concat are exact, the table + add at most one code off at a tie; the head
+  // conv may round a boundary value either way.
+  expect_outputs_within_one_lsb(fast, ref, {0.05});
+}
+
 // An f32 conv (weights float) with 24 output channels, quantized with a zero point for an int8 conv:
 // whatever layout oneDNN gives the f32 output (a blocked one pads 24 channels to 32), the
 // quantize step is planned through a dense layout.

@@ -205,6 +205,11 @@ struct TableAdd {
 TableAdd make_table_add(const ir::QParams& t, const ir::QParams& r, const ir::QParams& y,
                         const std::function<float(float)>& f);
 void run_table_add(const TableAdd& ta, const void* t, const void* r, void* y, int64_t n);
+// The same over `rows` dense rows of `row_len` values (t and r), each written `out_stride` bytes
+// after the previous one: a residual block's output that is one input of an nhwc Concat along
+// channels, written straight into the Concat's pixels (as run_byte_table_rows).
+void run_table_add_rows(const TableAdd& ta, const void* t, const void* r, void* y, int64_t rows, int64_t row_len,
+                        int64_t out_stride);
 
 // `d` with its data type replaced (same dims and layout).
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);

@@ -63,6 +63,24 @@ TableAdd make_table_add(const ir::QParams& t, const ir::QParams& r, const ir::QP
   return ta;
 }
 
+void run_table_add_rows(const TableAdd& ta, const void* t, const void* r, void* y, int64_t rows, int64_t row_len,
+                        int64_t out_stride) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                             __builtin_cpu_supports("avx512vl");
+  const auto* tp = static_cast<const uint8_t*>(t);
+  const auto* rp = static_cast<const uint8_t*>(r);
+  auto* yp = static_cast<uint8_t*>(y);
+  parallel_ranges(rows, rows * row_len >= kParallelMin, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      if (avx512) {
+        run_avx512(ta, tp + i * row_len, rp + i * row_len, yp + i * out_stride, row_len);
+      } else {
+        run_scalar(ta, tp + i * row_len, rp + i * row_len, yp + i * out_stride, row_len);
+      }
+    }
+  });
+}
+
 void run_table_add(const TableAdd& ta, const void* t, const void* r, void* y, int64_t n) {
   static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                              __builtin_cpu_supports("avx512vl");
