@@ -59,7 +59,7 @@ struct Group {
 
 enum class StepKind {
   kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kMultiGather, kByteTable, kTableAdd, kMaxPool, kAvgPool,
-  kSwish
+  kSwish, kUpsample
 };
 
 // One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
@@ -123,6 +123,7 @@ struct Step {
   // kByteTable into a padded conv source (Engine::Impl::table_into_padded): the border it fills
   // after the rows (channels 0: none).
   int8::PaddedBorder border;
+  int8::UpsampleNearest upsample;  // kUpsample: reads {x}, writes from byte table_dst_off of its slot
   int8::PoolNhwc pool;     // kMaxPool, kAvgPool
   int8::AvgPoolQuant avg;  // kAvgPool
 };
@@ -467,6 +468,10 @@ struct Engine::Impl {
   std::map<ir::ValueId, size_t> table_step;
   bool table_into_concat(ir::ValueId v, const ir::Node& concat, int ys, const memory::dims& ystr, int axis,
                          int64_t at);
+  // int8 nearest Resize outputs (oneDNN steps over an nhwc source) -> the step computing them.
+  std::map<ir::ValueId, size_t> resize_step;
+  bool resize_into_concat(ir::ValueId v, const ir::Node& concat, int ys, const memory::dims& ystr, int axis,
+                          int64_t at);
   bool try_int8_pool_nhwc(const ir::Node& n);
   // Appends the step of a planned oneDNN kernel: reads its inputs in the layouts (and, for int8,
   // scales and zero points; empty in_zps: all 0) it asked for, places a residual in dst (in place
@@ -1232,6 +1237,9 @@ Status Engine::Impl::execute_step(Step& st) {
         int8::run_byte_table(st.table, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
       }
       return ok_status();
+    case StepKind::kUpsample:
+      int8::run_upsample_nearest(st.upsample, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr + st.table_dst_off);
+      return ok_status();
     case StepKind::kTableAdd:
       if (st.table_row_len > 0) {
         int8::run_table_add_rows(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr,
@@ -1692,12 +1700,17 @@ bool Engine::Impl::try_int8_concat_copy(const ir::Node& n) {
   st.node = &n;
   const int ys = add_slot(y, ydesc, add_group(), vscale[y], vzp[y]);
   int64_t at = 0;
-  int written_in_place = 0;
+  int written_in_place = 0, upsampled_in_place = 0;
   for (ir::ValueId v : n.inputs()) {
     const Shape& sh = graph.value(v).shape;
     if (table_into_concat(v, n, ys, ystr, static_cast<int>(axis), at)) {
       at += sh[axis];
       ++written_in_place;
+      continue;
+    }
+    if (resize_into_concat(v, n, ys, ystr, static_cast<int>(axis), at)) {
+      at += sh[axis];
+      ++upsampled_in_place;
       continue;
     }
     int64_t is[DNNL_MAX_NDIMS];
@@ -1727,6 +1740,7 @@ bool Engine::Impl::try_int8_concat_copy(const ir::Node& n) {
   ++stats.int8_kernels;
   std::string impl = std::string("int8:copy:Concat(") + (keep ? "keep" : "plain");
   if (written_in_place > 0) impl += ", " + std::to_string(written_in_place) + " written by their tables";
+  if (upsampled_in_place > 0) impl += ", " + std::to_string(upsampled_in_place) + " upsampled into it";
   st.info = add_info(n.name, n.op_type, impl + ")");
   if (!st.boxes.empty()) steps.push_back(std::move(st));
   return true;
@@ -1760,6 +1774,48 @@ bool Engine::Impl::table_into_concat(ir::ValueId v, const ir::Node& concat, int 
   t.table_out_stride = ct;
   t.table_dst_off = at;
   stats.kernels[t.info].impl += "(into " + concat.name + ")";
+  return true;
+}
+
+// When int8 nearest Resize output v (integer factors, make_int8_resize) is read by `concat` alone,
+// one image with nhwc on both sides: its oneDNN step is replaced by yoloq's upsampling
+// (int8::UpsampleNearest) writing straight into the concat's pixels, and the concat copies
+// nothing for it. YOLOX's PAFPN concatenates each 2x upsampled map with a backbone level.
+bool Engine::Impl::resize_into_concat(ir::ValueId v, const ir::Node& concat, int ys, const memory::dims& ystr,
+                                      int axis, int64_t at) {
+  auto it = resize_step.find(v);
+  if (it == resize_step.end() || ir_last[v] == kForever || !alts[v].empty()) return false;
+  if (graph.value(v).consumers().size() != 1 || std::count(concat.inputs().begin(), concat.inputs().end(), v) != 1)
+    return false;
+  Step& r = steps[it->second];
+  const int s = native_slot(v);
+  if (!same_int8(v, concat.output(0)) || r.kind != StepKind::kDnnl || r.writes.size() != 1 || r.writes[0] != s ||
+      r.reads.size() != 1 || buffer_shared(s))
+    return false;
+  const Shape& xs = graph.value(r.node->input(0)).shape;
+  const Shape& sh = graph.value(v).shape;
+  if (axis != 1 || xs.size() != 4 || sh[0] != 1 || xs[0] != 1) return false;
+  const int src = r.reads[0];
+  int64_t is[DNNL_MAX_NDIMS], os[DNNL_MAX_NDIMS];
+  const auto nhwc = [](const int64_t* st, const Shape& d, int64_t pixel) {
+    return st[1] == 1 && st[3] == pixel && st[2] == pixel * d[3];
+  };
+  if (!strides_only(slots[src].desc, is) || !nhwc(is, xs, xs[1])) return false;
+  const int64_t ct = graph.value(concat.output(0)).shape[1];
+  for (int d = 0; d < 4; ++d) os[d] = ystr[d];
+  if (!nhwc(os, graph.value(concat.output(0)).shape, ct)) return false;
+  Step st;
+  st.kind = StepKind::kUpsample;
+  st.node = r.node;
+  st.info = r.info;
+  st.reads = {src};
+  st.writes = {ys};
+  st.upsample = {xs[2], xs[3], xs[1], sh[2] / xs[2], sh[3] / xs[3], ct};
+  st.table_dst_off = at;
+  groups[slots[s].group].bytes = 0;  // the resize's own buffer is never used now
+  stats.kernels[r.info].impl = "int8:upsample-nearest(into " + concat.name + ")";
+  --stats.onednn_kernels;
+  r = std::move(st);
   return true;
 }
 
@@ -2054,6 +2110,7 @@ Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
   // summing to 1, and copies all commute with the shift).
   emit_dnnl_step(n, std::move(dk), in_scales, vscale[y], pos, 1.f, true, std::vector<int32_t>(n.inputs().size(), vzp[y]),
                  vzp[y]);
+  if (resize) resize_step[y] = steps.size() - 1;
   return true;
 }
 

@@ -643,6 +643,58 @@ TEST(Int8Graph, ResidualTableAddWritesStraightIntoItsConcat) {
   expect_outputs_within_one_lsb(fast, ref, {0.05});
 }
 
+// YOLOX's PAFPN: a 1x1 conv's output upsampled 2x (nearest) and concatenated with a larger map,
+// then a 1x1 conv. When the concat alone reads the upsampled map, the upsampling writes straight
+// into the concat's pixels (72 channels: a 64-code block and a masked tail per pixel); as a graph
+// output too it keeps oneDNN's resampling and the concat copies it. The same codes either way.
+TEST(Int8Graph, UpsampledMapIsWrittenStraightIntoItsConcat) {
+  for (bool also_output : {false, true}) {
+    SCOPED_TRACE(also_output ? "upsampled map also a graph output" : "read by the concat alone");
+    ir::Graph g;
+    ir::ValueId x = add_input(g, "x", {1, 16, 5, 6});
+    g.value(x).qparams = sym(1.f / 127);
+    ir::ValueId big = add_input(g, "big", {1, 24, 10, 12});
+    g.value(big).qparams = sym(0.03f);
+    ir::ValueId small = add_pointwise_conv(g, "lateral", x, 16, 72, {1, 72, 5, 6}, 1600);
+    g.value(small).qparams = sym(0.03f);
+    ir::ValueId roi = g.add_constant("roi", Tensor::from_vector<float>({}, {0}));
+    ir::ValueId sc = g.add_constant("scales", Tensor::from_vector<float>({1, 1, 2, 2}, {4}));
+    ir::ValueId up = add_act(g, "up", {1, 72, 10, 12});
+    ir::Attributes ra;
+    ra.set("mode", std::string("nearest"));
+    ra.set("coordinate_transformation_mode", std::string("asymmetric"));
+    ra.set("nearest_mode", std::string("floor"));
+    g.add_node("Resize", "resize", {small, roi, sc}, {up}, ra);
+    g.value(up).qparams = sym(0.03f);
+    ir::ValueId cat = add_act(g, "cat", {1, 96, 10, 12});
+    ir::Attributes ca;
+    ca.set("axis", int64_t{1});
+    g.add_node("Concat", "concat", {up, big}, {cat}, ca);
+    g.value(cat).qparams = sym(0.03f);
+    ir::ValueId y = add_pointwise_conv(g, "head", cat, 96, 8, {1, 8, 10, 12}, 1601);
+    g.value(y).qparams = sym(0.05f);
+    g.add_output(y);
+    if (also_output) g.add_output(up);
+    const std::vector<Tensor> in = {random_tensor({1, 16, 5, 6}, 82), random_tensor({1, 24, 10, 12}, 83)};
+    RunOut fast = run(g, in, true);
+    RunOut ref = run(g, in, false);
+    std::string resize_impl, concat_impl;
+    for (const KernelInfo& k : fast.stats.kernels) {
+      if (k.node == "resize") resize_impl = k.impl;
+      if (k.node == "concat") concat_impl = k.impl;
+    }
+    if (also_output) {
+      EXPECT_EQ(resize_impl.rfind("onednn:resampling_int8", 0), 0u) << resize_impl;
+      EXPECT_EQ(concat_impl.find("upsampled"), std::string::npos) << concat_impl;
+    } else {
+      EXPECT_EQ(resize_impl, "int8:upsample-nearest(into concat)");
+      EXPECT_EQ(concat_impl, "int8:copy:Concat(keep, 1 upsampled into it)");
+    }
+    // The upsampling and the concat move codes exactly; the convs may round a tie either way.
+    expect_outputs_within_one_lsb(fast, ref, {0.05, 0.03});
+  }
+}
+
 // An f32 conv (weights float) with 24 output channels, quantized with a zero point for an int8 conv:
 // whatever layout oneDNN gives the f32 output (a blocked one pads 24 channels to 32), the
 // quantize step is planned through a dense layout.

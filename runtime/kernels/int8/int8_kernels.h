@@ -211,6 +211,16 @@ void run_table_add(const TableAdd& ta, const void* t, const void* r, void* y, in
 void run_table_add_rows(const TableAdd& ta, const void* t, const void* r, void* y, int64_t rows, int64_t row_len,
                         int64_t out_stride);
 
+// Nearest upsampling of a dense nhwc image (one image, h x w pixels of c codes) by integer factors
+// fy, fx: output pixel (y, x) is input pixel (y / fy, x / fx), written out_pixel_stride bytes per
+// pixel (c for a dense output, C_total to write one input of an nhwc Concat along channels). How
+// the engine runs a 2x Resize whose output only a Concat reads (int8_upsample.cpp): the oneDNN
+// resampling and the Concat's copy of its output become one pass. Exact (codes only move).
+struct UpsampleNearest {
+  int64_t h = 0, w = 0, c = 0, fy = 1, fx = 1, out_pixel_stride = 0;
+};
+void run_upsample_nearest(const UpsampleNearest& u, const void* in, void* out);
+
 // `d` with its data type replaced (same dims and layout).
 dnnl::memory::desc with_data_type(const dnnl::memory::desc& d, dnnl::memory::data_type dt);
 // Dense row-major desc of data type `dt`.
