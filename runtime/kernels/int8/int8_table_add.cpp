@@ -21,20 +21,30 @@ namespace {
 // Below this many values one thread is faster than waking the team.
 constexpr int64_t kParallelMin = 1 << 15;
 
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void run_avx512(const TableAdd& ta, const uint8_t* t,
-                                                                     const uint8_t* r, uint8_t* y, int64_t n) {
+// Rows [r0, r1) of row_len values, dense in t and r, out_stride apart in y (one row of n values
+// for the dense pass); the constants are set up once for all rows.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void run_rows_avx512(const TableAdd& ta, const uint8_t* t,
+                                                                          const uint8_t* r, uint8_t* y, int64_t r0,
+                                                                          int64_t r1, int64_t row_len,
+                                                                          int64_t out_stride) {
   const __m512 rs = _mm512_set1_ps(ta.r_scale), off = _mm512_set1_ps(ta.offset);
   const __m512i lo = _mm512_set1_epi32(ta.qmin), hi = _mm512_set1_epi32(ta.qmax);
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m512i tc = _mm512_maskz_cvtepu8_epi32(m, _mm_maskz_loadu_epi8(m, t + i));
-    const __m128i rb = _mm_maskz_loadu_epi8(m, r + i);
-    const __m512i rc = ta.r_u8 ? _mm512_maskz_cvtepu8_epi32(m, rb) : _mm512_maskz_cvtepi8_epi32(m, rb);
-    const __m512 ft = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, tc, ta.table, 4);
-    // round half to even (the default MXCSR mode), as quant::quantize_value's nearbyint
-    const __m512 v = _mm512_add_ps(_mm512_fmadd_ps(_mm512_cvtepi32_ps(rc), rs, ft), off);
-    const __m512i q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
-    _mm_mask_storeu_epi8(y + i, m, _mm512_cvtepi32_epi8(q));
+  for (int64_t row = r0; row < r1; ++row) {
+    const uint8_t* tp = t + row * row_len;
+    const uint8_t* rp = r + row * row_len;
+    uint8_t* yp = y + row * out_stride;
+    for (int64_t i = 0; i < row_len; i += 16) {
+      const __mmask16 m = row_len - i >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                            : static_cast<__mmask16>((1u << (row_len - i)) - 1);
+      const __m512i tc = _mm512_maskz_cvtepu8_epi32(m, _mm_maskz_loadu_epi8(m, tp + i));
+      const __m128i rb = _mm_maskz_loadu_epi8(m, rp + i);
+      const __m512i rc = ta.r_u8 ? _mm512_maskz_cvtepu8_epi32(m, rb) : _mm512_maskz_cvtepi8_epi32(m, rb);
+      const __m512 ft = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, tc, ta.table, 4);
+      // round half to even (the default MXCSR mode), as quant::quantize_value's nearbyint
+      const __m512 v = _mm512_add_ps(_mm512_fmadd_ps(_mm512_cvtepi32_ps(rc), rs, ft), off);
+      const __m512i q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
+      _mm_mask_storeu_epi8(yp + i, m, _mm512_cvtepi32_epi8(q));
+    }
   }
 }
 
@@ -71,12 +81,11 @@ void run_table_add_rows(const TableAdd& ta, const void* t, const void* r, void* 
   const auto* rp = static_cast<const uint8_t*>(r);
   auto* yp = static_cast<uint8_t*>(y);
   parallel_ranges(rows, rows * row_len >= kParallelMin, 1, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      if (avx512) {
-        run_avx512(ta, tp + i * row_len, rp + i * row_len, yp + i * out_stride, row_len);
-      } else {
+    if (avx512) {
+      run_rows_avx512(ta, tp, rp, yp, b, e, row_len, out_stride);
+    } else {
+      for (int64_t i = b; i < e; ++i)
         run_scalar(ta, tp + i * row_len, rp + i * row_len, yp + i * out_stride, row_len);
-      }
     }
   });
 }
@@ -89,7 +98,7 @@ void run_table_add(const TableAdd& ta, const void* t, const void* r, void* y, in
   auto* yp = static_cast<uint8_t*>(y);
   parallel_ranges(n, n >= kParallelMin, 64, [&](int64_t b, int64_t e) {
     if (avx512) {
-      run_avx512(ta, tp + b, rp + b, yp + b, e - b);
+      run_rows_avx512(ta, tp + b, rp + b, yp + b, 0, 1, e - b, 0);
     } else {
       run_scalar(ta, tp + b, rp + b, yp + b, e - b);
     }
