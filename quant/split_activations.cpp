@@ -56,7 +56,9 @@ ir::ValueId block_output(const ir::Graph& g, const ir::Node& conv) {
   const ir::ValueId y = conv.output(0);
   const auto& readers = g.value(y).consumers();
   if (readers.size() == 1 && ir::is_activation_node(g.node(readers[0])) && !g.is_graph_output(y)) {
-    return g.node(readers[0]).output(0);
+    const ir::ValueId a = g.node(readers[0]).output(0);
+    const std::optional<ir::ResidualAdd> residual = ir::residual_add_after(g, a);
+    return residual ? g.node(residual->add).output(0) : a;
   }
   return y;
 }

@@ -45,8 +45,10 @@ Expected<int> split_activations(ir::Graph& g, const QuantPolicy& policy);
 Expected<int> refuse_float_activations(ir::Graph& g);
 
 // The block output of a conv: its output, or, when that is a pre-activation split off by
-// split_activations() (read only by one Activation), the Activation's output, which is the value
-// that exists in every configuration (a float layer's conv writes it again after refusing).
+// split_activations() (read only by one Activation), the Activation's output, or the residual
+// Add's after a split residual conv (ir::residual_add_after): the value that exists in every
+// configuration (a float layer's conv writes it again after refusing; the Activation's own output
+// does not survive the refusing of a residual conv, whose sum follows it in the epilogue).
 ir::ValueId block_output(const ir::Graph& g, const ir::Node& conv);
 
 // The convs whose table activation `policy` (table_activations set) plans, most damaging first:

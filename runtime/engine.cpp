@@ -1470,11 +1470,17 @@ memory::desc Engine::Impl::space_to_depth_src(const ir::Node& n, ir::ValueId x) 
 
 // Conditions: x has a zero point (else zero padding is already right), one image, and comes from
 // a table step writing it densely in nhwc that nothing else retargeted (table_into_concat); every
-// reader of x is a conv reading it as its source only, with the same padding (YOLOX's head: the
-// box and class branches' depthwise convs over one tensor). The first of them retargets the
+// reader of x is a conv reading it as its source only, with the same pads (YOLOX's head: the box
+// and class branches' depthwise convs over one tensor). The first of them retargets the
 // table; the others find the padded slot among x's alternatives.
 memory::desc Engine::Impl::padded_table_src(const ir::Node& n, ir::ValueId x) {
-  auto padded_desc = [&](const ir::Node& c) -> memory::desc {
+  // The padded desc conv c would read x in, and its top and left pads (where the interior starts).
+  struct Padded {
+    memory::desc desc;
+    int64_t top = 0, left = 0;
+    bool operator==(const Padded& o) const { return desc == o.desc && top == o.top && left == o.left; }
+  };
+  auto padded = [&](const ir::Node& c) -> Padded {
     if ((c.op_type != "Conv" && c.op_type != "FusedConv") || c.input(0) != x ||
         std::count(c.inputs().begin(), c.inputs().end(), x) != 1)
       return {};
@@ -1482,30 +1488,30 @@ memory::desc Engine::Impl::padded_table_src(const ir::Node& n, ir::ValueId x) {
     if (!geo.ok() || !*geo) return {};
     const auto p = int8::padded_source_geometry(**geo);
     if (!p) return {};
-    return memory::desc(p->src_dims, int8_dt(x), memory::format_tag::acdb);
+    return {memory::desc(p->src_dims, int8_dt(x), memory::format_tag::acdb), (**geo).pad_l[0], (**geo).pad_l[1]};
   };
   if (vzp[x] == 0 || ir_last[x] == kForever) return {};
-  const memory::desc want = padded_desc(n);
-  if (want.is_zero()) return {};
+  const Padded want = padded(n);
+  if (want.desc.is_zero()) return {};
   auto it = table_step.find(x);
   if (it == table_step.end()) return {};
   const Step& t = steps[it->second];
   if (t.kind != StepKind::kByteTable) return {};  // only the byte table fills a border
-  if (t.border.channels > 0) {  // an earlier reader had it padded
+  if (t.border.channels > 0) {  // an earlier reader had it padded, with the same pads (below)
     for (int a : alts[x])
-      if (slots[a].desc == want) return want;
+      if (slots[a].desc == want.desc && t.border.top == want.top && t.border.left == want.left) return want.desc;
     return {};
   }
   const int s = native_slot(x);
   if (!alts[x].empty() || t.writes.size() != 1 || t.writes[0] != s || t.table_row_len != 0 || buffer_shared(s))
     return {};
   for (ir::NodeId r : graph.value(x).consumers())
-    if (!(padded_desc(graph.node(r)) == want)) return {};
+    if (!(padded(graph.node(r)) == want)) return {};
   const Shape& sh = graph.value(x).shape;
   if (sh.size() != 4 || sh[0] != 1) return {};
   int64_t st[DNNL_MAX_NDIMS];
   if (!strides_only(slots[s].desc, st) || st[1] != 1 || st[3] != sh[1] || st[2] != sh[1] * sh[3]) return {};
-  return want;
+  return want.desc;
 }
 
 // x's table writes its rows into the interior of a new slot in `padded`'s layout and fills the

@@ -13,6 +13,7 @@
 #include "ir/passes/pattern_utils.h"
 #include "quant/calibrator.h"
 #include "quant/qmath.h"
+#include "quant/sensitivity.h"
 #include "tests/ir_passes/pass_test_util.h"
 #include "tests/quant_flow/fused_graph.h"
 
@@ -122,6 +123,8 @@ TEST(SplitActivations, AResidualSiluConvSplitsIntoATableAndAnAdd) {
   ASSERT_TRUE(residual.has_value());
   EXPECT_EQ(residual->residual, t.x);
   EXPECT_EQ(residual->add, add->id);
+  // The layer's output in every configuration (a float layer refuses the Activation and the Add).
+  EXPECT_EQ(block_output(t.b.g, conv), t.y);
 
   auto plan = plan_quantization(t.b.g, tables());
   ASSERT_TRUE(plan.ok());
@@ -135,6 +138,37 @@ TEST(SplitActivations, AResidualSiluConvSplitsIntoATableAndAnAdd) {
   YQ_REQUIRE_REF_KERNELS();
   FusedGraph before("silu", 0.f, 0.f, /*residual=*/true);
   ir::testing::expect_same_outputs(before.b.g, t.b.g, 1e-6);
+}
+
+// The one-float sweep the --max-drop search ranks layers with, over a split residual conv: each
+// configuration's graph must still compute the layer's output (its block output is the Add's,
+// which the float configuration writes from the refused FusedConv).
+TEST(SplitActivations, OneFloatSweepScoresASplitResidualLayer) {
+  YQ_REQUIRE_REF_KERNELS();
+  FusedGraph t("silu", 0.f, 0.f, /*residual=*/true);
+  ASSERT_EQ(*split_activations(t.b.g, tables()), 1);
+  std::vector<std::vector<Tensor>> inputs;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  for (int s = 0; s < 2; ++s) {
+    Tensor in = Tensor::empty(DType::kF32, {1, 4, 6, 6});
+    for (int64_t i = 0; i < in.numel(); ++i) in.data<float>()[i] = d(rng);
+    inputs.push_back({in});
+  }
+  auto plan = plan_quantization(t.b.g, tables());
+  ASSERT_TRUE(plan.ok());
+  auto stats = collect_stats_for_inputs(t.b.g, plan->activations, inputs, 1);
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  SensitivityOptions o;
+  o.mode = SensitivityMode::kOneFloat;
+  o.metric = SensitivityMetric::kSqnr;
+  o.threads = 1;
+  o.progress = false;
+  CalibOptions calib;
+  calib.method = CalibMethod::kMinMax;
+  auto rep = analyze_sensitivity(t.b.g, tables(), *stats, calib, inputs, o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->layers.size(), 2u);
 }
 
 // Kept float, the split residual conv gets its activation and its residual back: one FusedConv.

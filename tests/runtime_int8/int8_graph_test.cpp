@@ -493,8 +493,9 @@ TEST(Int8Graph, ResidualTableAndAddRunAsOneInt8Pass) {
 }
 
 // x -> 1x1 int8 conv -> SiLU table (u8 with a zero point) -> depthwise 3x3 convs. With the
-// readers listed in `readers` ("s1": stride 1, pads 1; "s2": stride 2, pads 1; "s2same": stride
-// 2, pads 0 before and 1 after; "pool": a 2x2 max pool), each conv a graph output.
+// readers listed in `readers` ("s1": stride 1, pads 1; "s1shift": stride 1, pads 0 before and 2
+// after, the same padded size; "s2": stride 2, pads 1; "s2same": stride 2, pads 0 before and 1
+// after; "pool": a 2x2 max pool), each conv a graph output.
 ir::Graph table_into_padded_depthwise(const std::vector<std::string>& readers) {
   ir::Graph g;
   ir::ValueId x = add_input(g, "x", {1, 16, 10, 12});
@@ -518,7 +519,7 @@ ir::Graph table_into_padded_depthwise(const std::vector<std::string>& readers) {
       g.add_output(p);
       continue;
     }
-    const int64_t stride = r == "s1" ? 1 : 2;
+    const int64_t stride = r.rfind("s1", 0) == 0 ? 1 : 2;
     const Shape out = stride == 1 ? Shape{1, 32, 10, 12} : Shape{1, 32, 5, 6};
     ir::ValueId w = add_const(g, "dw_" + r + ".w", random_tensor({32, 1, 3, 3}, seed, -0.6f, 0.6f));
     g.value(w).qparams = quant::per_channel_weight_qparams(*g.value(w).constant, 0);
@@ -529,6 +530,7 @@ ir::Graph table_into_padded_depthwise(const std::vector<std::string>& readers) {
     ca.set("strides", std::vector<int64_t>{stride, stride});
     ca.set("group", int64_t{32});
     if (r == "s2same") ca.set("pads", std::vector<int64_t>{0, 0, 1, 1});
+    if (r == "s1shift") ca.set("pads", std::vector<int64_t>{0, 0, 2, 2});
     g.node(g.add_node("FusedConv", "dw_" + r, {a, w, b}, {y}, ca)).domain = "yq";
     g.value(y).qparams = sym(0.03f);
     g.add_output(y);
@@ -597,14 +599,16 @@ TEST(Int8Graph, FloatConvSiluAndQuantizeRunAsOnePass) {
 // A padded conv over a zero-point source reads a buffer with the padding in its bytes, which the
 // table writes (its border the zero point's code): no oneDNN zero-point path, the zero point in
 // the bias. Readers sharing one padding share the buffer; a reader that is not such a conv (the
-// max pool) keeps the plain buffer and the zero-point path. The same values as the reference.
+// max pool) or pads differently keeps the plain buffer and the zero-point path for all. The same values as the reference.
 TEST(Int8Graph, DepthwiseConvsReadTheirZeroPointSourceWithThePaddingInIt) {
   const std::vector<Tensor> in = {random_tensor({1, 16, 10, 12}, 79)};
   struct Case {
     std::vector<std::string> readers;
     int padded_convs;
   };
-  for (const Case& c : {Case{{"s1", "s2"}, 2}, Case{{"s2same"}, 1}, Case{{"s1", "pool"}, 0}}) {
+  // s1 and s1shift read buffers of one size with the interior at different places: not shared.
+  for (const Case& c :
+       {Case{{"s1", "s2"}, 2}, Case{{"s2same"}, 1}, Case{{"s1", "pool"}, 0}, Case{{"s1", "s1shift"}, 0}}) {
     std::string label;
     for (const std::string& r : c.readers) label += r + " ";
     SCOPED_TRACE(label);
