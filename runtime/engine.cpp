@@ -59,7 +59,7 @@ struct Group {
 
 enum class StepKind {
   kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kMultiGather, kByteTable, kTableAdd, kMaxPool, kAvgPool,
-  kSwish, kSwishQuantize, kUpsample
+  kSwish, kUpsample
 };
 
 // One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
@@ -542,12 +542,8 @@ Expected<bool> Engine::Impl::try_onednn(const ir::Node& n, int pos) {
 // ratio): FP32 YOLOX-Nano 0.92-0.95, FP32 YOLOv5n 0.97.
 // Lowered here, on the engine's copy of the graph, as FusedConv(no activation) ->
 // Activation(silu), the split quant/split_activations.h makes for tables; try_swish then runs
-// the Activation in place, or, when an f32 conv's output is quantized for its readers (a float
-// depthwise conv before int8 ones), with that quantize in the same pass
-// (int8::swish_quantize_dense; YOLOX-Nano's float depthwise conv after its stem: conv 130 +
-// quantize 16 us -> 64 + 63 us; the default policy's 26 float depthwise convs: 1525 -> 1420 us;
-// alternating profile rounds). Convs with a residual or a channel scale (applied after the
-// activation) and int8 convs writing int8 (the swish precedes the rounding) keep the epilogue.
+// the Activation in place. Convs with a residual or a channel scale (applied after the
+// activation) and convs writing int8 (the swish precedes the rounding) keep the epilogue.
 void Engine::Impl::split_swish_epilogues() {
   for (ir::NodeId id : graph.topo_order()) {
     const ir::Node& n = graph.node(id);
@@ -555,13 +551,11 @@ void Engine::Impl::split_swish_epilogues() {
     if (n.attrs.get_string("activation", "") != "silu" || n.outputs().size() != 1) continue;
     const ir::ValueId y = n.output(0);
     const ir::Value& yv = graph.value(y);
-    if (yv.dtype != DType::kF32) continue;
+    if (yv.qparams || yv.dtype != DType::kF32) continue;
     // An int8 conv (its source quantized) computes about 3x faster than an f32 one, so its swish
     // epilogue dominates whatever its shape, and the pass pays even over memory: YOLOX-Nano's
     // int8 stem (3x3 over 12 channels, 2.8 MB out) 371 us with the epilogue, 152 + 129 us split.
-    // Its output must be f32 (an int8 output rounds after the swish, in the epilogue).
     const bool int8_conv = graph.value(n.input(0)).qparams.has_value();
-    if (int8_conv && yv.qparams) continue;
     if (!int8_conv && (shape_numel(yv.shape) * 4 > kSwishPassMaxBytes || !swish_epilogue_dominates(graph, n)))
       continue;
     ir::split_activation(graph, id);
@@ -595,28 +589,6 @@ bool Engine::Impl::try_swish(const ir::Node& n, int pos) {
   if (!ir::is_activation_node(n) || n.attrs.get_string("activation", "") != "silu") return false;
   if (n.inputs().size() != 1 || n.outputs().size() != 1) return false;
   const ir::ValueId x = n.input(0), y = n.output(0);
-  if (is_int8(y) && x != ir::kNoValue && vstore[x] == VStore::kF32 && !graph.value(x).qparams &&
-      graph.value(x).dtype == DType::kF32) {
-    // The swish and the quantize of y in one pass, in x's layout (dense: no padded blocks).
-    const int s = native_slot(x);
-    const memory::desc& d = slots[s].desc;
-    if (slots[s].dtype != DType::kF32 || static_cast<int64_t>(d.get_size()) != shape_numel(graph.value(x).shape) * 4)
-      return false;
-    Step st;
-    st.kind = StepKind::kSwishQuantize;
-    st.node = &n;
-    st.reads = {s};
-    const int out = add_slot(y, int8::with_data_type(d, int8_dt(y)), add_group(), vscale[y], vzp[y]);
-    native[y] = out;
-    st.writes = {out};
-    st.pixels = shape_numel(graph.value(x).shape);
-    st.scale = 1.f / vscale[y];
-    st.zp_to = vzp[y];
-    ++stats.quantize_ops;
-    st.info = add_info(n.name, n.op_type, "int8:swish-quantize");
-    steps.push_back(std::move(st));
-    return true;
-  }
   if (x == ir::kNoValue || graph.value(x).is_constant() || vstore[x] != VStore::kF32 || vstore[y] != VStore::kF32)
     return false;
   if (graph.value(x).dtype != DType::kF32 || graph.value(y).dtype != DType::kF32) return false;
@@ -1277,10 +1249,6 @@ Status Engine::Impl::execute_step(Step& st) {
         int8::run_table_add(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr, slots[st.writes[0]].ptr,
                             st.pixels);
       }
-      return ok_status();
-    case StepKind::kSwishQuantize:
-      int8::swish_quantize_dense(reinterpret_cast<const float*>(slots[st.reads[0]].ptr), slots[st.writes[0]].ptr,
-                                 slots[st.writes[0]].dtype == DType::kU8, st.pixels, st.scale, st.zp_to);
       return ok_status();
     case StepKind::kSwish:
       fp32::swish(reinterpret_cast<const float*>(slots[st.reads[0]].ptr), reinterpret_cast<float*>(slots[st.writes[0]].ptr),

@@ -568,34 +568,6 @@ TEST(Int8Graph, Int8ConvWritingF32RunsItsSiluAsAPass) {
   EXPECT_EQ(d.nonzero, 0) << "max diff " << d.max_abs;
 }
 
-// A float depthwise conv with SiLU whose output is quantized for an int8 conv (YOLOX-Nano's
-// conv after its stem, kept float by the channel-loss rule): the conv runs without its epilogue
-// and one pass computes the SiLU and the quantize (u8 with a zero point). The same codes as the
-// reference but for a rounding tie.
-TEST(Int8Graph, FloatConvSiluAndQuantizeRunAsOnePass) {
-  ir::Graph g;
-  ir::ValueId x = add_input(g, "x", {1, 16, 20, 22});
-  ir::ValueId w = add_const(g, "dw.w", random_tensor({16, 1, 3, 3}, 1700, -0.6f, 0.6f));
-  ir::ValueId b = add_const(g, "dw.b", random_tensor({16}, 1701, -0.2f, 0.2f));
-  ir::ValueId a = add_act(g, "dw.y", {1, 16, 20, 22});
-  ir::Attributes da = conv_attrs(3, "silu");
-  da.set("group", int64_t{16});
-  g.node(g.add_node("FusedConv", "dw", {x, w, b}, {a}, da)).domain = "yq";
-  g.value(a).qparams = quant::asymmetric_u8_qparams(-0.28f, 1.6f);
-  ir::ValueId y = add_pointwise_conv(g, "pw", a, 16, 8, {1, 8, 20, 22}, 1702);
-  g.value(y).qparams = sym(0.04f);
-  g.add_output(y);
-  const std::vector<Tensor> in = {random_tensor({1, 16, 20, 22}, 84, -2.f, 2.f)};
-  RunOut fast = run(g, in, true);
-  RunOut ref = run(g, in, false);
-  std::string pass_impl;
-  for (const KernelInfo& k : fast.stats.kernels)
-    if (k.node.rfind("dw_act", 0) == 0) pass_impl = k.impl;
-  EXPECT_EQ(pass_impl, "int8:swish-quantize");
-  EXPECT_EQ(fast.stats.quantize_ops, 1);  // the pass: the only quantize
-  expect_outputs_within_one_lsb(fast, ref, {0.04});
-}
-
 // A padded conv over a zero-point source reads a buffer with the padding in its bytes, which the
 // table writes (its border the zero point's code): no oneDNN zero-point path, the zero point in
 // the bias. Readers sharing one padding share the buffer; a reader that is not such a conv (the

@@ -103,9 +103,6 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g,
 // f32 nchw reorder with 128 channels).
 void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale, int32_t zp = 0);
 void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale, int32_t zp = 0);
-// quantize_dense(swish(x)): an f32 conv's SiLU and the quantize after it in one pass (the conv
-// without its epilogue, Engine::Impl::split_swish_epilogues), the SiLU as fp32::swish computes it.
-void swish_quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale, int32_t zp = 0);
 // Quantize an f32 NCHW tensor with few channels (an image) straight into NHWC s8/u8, the layout the
 // int8 stem conv reads: the same arithmetic as quantize_dense. 1 <= c <= kMaxInterleaveChannels.
 inline constexpr int64_t kMaxInterleaveChannels = 4;

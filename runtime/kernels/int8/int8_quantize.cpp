@@ -13,8 +13,6 @@
 #include <cstdint>
 
 #include "base/check.h"
-#include "runtime/kernels/fp32/exp_avx512.h"
-#include "runtime/kernels/fp32/swish.h"
 #include "runtime/kernels/int8/int8_kernels.h"
 #include "runtime/kernels/parallel_ranges.h"
 
@@ -144,29 +142,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) int64_t interleave_vbmi(
   return p;
 }
 
-// swish then quantize_range's arithmetic for 16 values: x * sigmoid16(x) (the SiLU pass's
-// numerics), times mul, clamped to [lo, hi] (the code range minus zp), rounded half to even, plus zp.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m128i swish_quantize16(__m512 x, __m512 mul, __m512 lo,
-                                                                                     __m512 hi, __m512i zp) {
-  const __m512 s = _mm512_mul_ps(_mm512_mul_ps(x, fp32::sigmoid16(x)), mul);
-  return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(s, lo), hi)), zp));
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void swish_quantize_avx512(const float* x, uint8_t* q,
-                                                                                int64_t begin, int64_t end, float mul,
-                                                                                int32_t zp, bool u8) {
-  const float lo = (u8 ? 0.f : -128.f) - static_cast<float>(zp), hi = (u8 ? 255.f : 127.f) - static_cast<float>(zp);
-  const __m512 m = _mm512_set1_ps(mul), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  const __m512i vzp = _mm512_set1_epi32(zp);
-  int64_t i = begin;
-  for (; i + 16 <= end; i += 16)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), swish_quantize16(_mm512_loadu_ps(x + i), m, vlo, vhi, vzp));
-  if (i < end) {
-    const __mmask16 k = static_cast<__mmask16>((1u << (end - i)) - 1);
-    _mm_mask_storeu_epi8(q + i, k, swish_quantize16(_mm512_maskz_loadu_ps(k, x + i), m, vlo, vhi, vzp));
-  }
-}
-
 }  // namespace
 
 void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale, int32_t zp) {
@@ -177,26 +152,6 @@ void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_sc
   else
     parallel_ranges(n, n >= kParallelElems, kBlock,
                     [&](int64_t b, int64_t e) { quantize_any<false>(x, out, b, e, inv_scale, zp); });
-}
-
-void swish_quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale, int32_t zp) {
-  static const bool avx512 =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  auto* out = static_cast<uint8_t*>(q);
-  constexpr int64_t kChunk = 1024;
-  parallel_ranges(n, n >= kParallelElems, kChunk, [&](int64_t b, int64_t e) {
-    if (avx512) return swish_quantize_avx512(x, out, b, e, inv_scale, zp, to_u8);
-    // Chunks that stay in L1: the SiLU pass into a buffer, then the dense quantize loop.
-    alignas(64) float buf[kChunk];
-    for (int64_t i = b; i < e; i += kChunk) {
-      const int64_t len = std::min(kChunk, e - i);
-      fp32::swish(x + i, buf, len);
-      if (to_u8)
-        quantize_any<true>(buf, out + i, 0, len, inv_scale, zp);
-      else
-        quantize_any<false>(buf, out + i, 0, len, inv_scale, zp);
-    }
-  });
 }
 
 void quantize_nchw_to_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64_t c, int64_t hw, float inv_scale) {
