@@ -1546,7 +1546,9 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   const memory::desc padded = s2d.is_zero() ? padded_table_src(n, x) : memory::desc();
   Src src = Src::kNative;
   for (Src kind : {Src::kSpaceToDepth, Src::kPadded, Src::kNative}) {
-    const memory::desc& want = kind == Src::kSpaceToDepth ? s2d : kind == Src::kPadded ? padded : slots[native_slot(x)].desc;
+    const memory::desc& want = kind == Src::kSpaceToDepth ? s2d
+                               : kind == Src::kPadded     ? padded
+                                                          : slots[native_slot(x)].desc;
     if (kind != Src::kNative && want.is_zero()) continue;
     q.space_to_depth = kind == Src::kSpaceToDepth;
     q.padded_src = kind == Src::kPadded;

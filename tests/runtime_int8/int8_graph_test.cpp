@@ -571,7 +571,8 @@ TEST(Int8Graph, Int8ConvWritingF32RunsItsSiluAsAPass) {
 // A padded conv over a zero-point source reads a buffer with the padding in its bytes, which the
 // table writes (its border the zero point's code): no oneDNN zero-point path, the zero point in
 // the bias. Readers sharing one padding share the buffer; a reader that is not such a conv (the
-// max pool) or pads differently keeps the plain buffer and the zero-point path for all. The same values as the reference.
+// max pool) or pads differently keeps the plain buffer and the zero-point path for all. The same
+// values as the reference.
 TEST(Int8Graph, DepthwiseConvsReadTheirZeroPointSourceWithThePaddingInIt) {
   const std::vector<Tensor> in = {random_tensor({1, 16, 10, 12}, 79)};
   struct Case {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The border of a padded nhwc source (int8_kernels.h: PaddedBorder): whole rows above and below
 // the interior, and the left and right pixels of every interior row. Small (YOLOX-Nano's largest:
-// 64 channels around 104x104, 27 KB), so one thread.
+// 32 channels around 104x104, 13 KB), so one thread.
 #include <cstring>
 
 #include "runtime/kernels/int8/int8_kernels.h"

@@ -26,7 +26,8 @@ __attribute__((target("avx512f,avx512bw"))) void rows_avx512(const UpsampleNeare
         const int64_t len = u.c - c0 < 64 ? u.c - c0 : 64;
         const __mmask64 m = len == 64 ? ~__mmask64{0} : (~__mmask64{0} >> (64 - len));
         const __m512i v = _mm512_maskz_loadu_epi8(m, src + x * u.c + c0);
-        for (int64_t k = 0; k < u.fx; ++k) _mm512_mask_storeu_epi8(dst + (x * u.fx + k) * u.out_pixel_stride + c0, m, v);
+        for (int64_t k = 0; k < u.fx; ++k)
+          _mm512_mask_storeu_epi8(dst + (x * u.fx + k) * u.out_pixel_stride + c0, m, v);
       }
     }
   }
