@@ -260,15 +260,12 @@ void copy_region(const T* in, T* out, const Region& r) {
 
 // Copies a box of `dims` from in (strides is) to out (strides os), element size es; false when the
 // box cannot be simplified to kMaxRank dims or es is not 1, 2, 4 or 8.
-bool copy_box(const void* in, void* out, size_t es, int rank, const int64_t* dims, const int64_t* is,
-              const int64_t* os) {
-  int64_t n = 1;
-  for (int d = 0; d < rank; ++d) n *= dims[d];
-  if (n == 0) return true;
+// The box as a Region with its dims in the output's memory order (largest output stride first):
+// the innermost loop then writes contiguously even when the logical order is not the memory order
+// (an nhwc int8 Concat along C becomes rows of C_i bytes instead of a byte scatter with stride C).
+// False when it cannot be simplified to kMaxRank dims.
+bool output_order_region(int rank, const int64_t* dims, const int64_t* is, const int64_t* os, Region* r) {
   if (rank > kMaxRank) return false;
-  // Visit the dims in the output's memory order (largest output stride first): the innermost loop
-  // then writes contiguously even when the logical order is not the memory order (an nhwc int8
-  // Concat along C becomes rows of C_i bytes instead of a byte scatter with stride C).
   int perm[kMaxRank];
   for (int d = 0; d < rank; ++d) perm[d] = d;
   std::stable_sort(perm, perm + rank, [&](int a, int b) { return os[a] > os[b]; });
@@ -278,8 +275,16 @@ bool copy_box(const void* in, void* out, size_t es, int rank, const int64_t* dim
     pis[d] = is[perm[d]];
     pos[d] = os[perm[d]];
   }
+  return make_region(rank, pd, pis, pos, r);
+}
+
+bool copy_box(const void* in, void* out, size_t es, int rank, const int64_t* dims, const int64_t* is,
+              const int64_t* os) {
+  int64_t n = 1;
+  for (int d = 0; d < rank; ++d) n *= dims[d];
+  if (n == 0) return true;
   Region r;
-  if (!make_region(rank, pd, pis, pos, &r)) return false;
+  if (!output_order_region(rank, dims, is, os, &r)) return false;
   switch (es) {
     case 1: copy_region(static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out), r); return true;
     case 2: copy_region(static_cast<const uint16_t*>(in), static_cast<uint16_t*>(out), r); return true;
@@ -345,18 +350,8 @@ bool copy_strided_sigmoid(const float* in, float* out, int rank, const int64_t* 
   int64_t n = 1;
   for (int d = 0; d < rank; ++d) n *= dims[d];
   if (n == 0) return true;
-  // As copy_box: the dims in the output's memory order, so rows are written contiguously.
-  int perm[kMaxRank];
-  for (int d = 0; d < rank; ++d) perm[d] = d;
-  std::stable_sort(perm, perm + rank, [&](int a, int b) { return out_strides[a] > out_strides[b]; });
-  int64_t pd[kMaxRank], pis[kMaxRank], pos[kMaxRank];
-  for (int d = 0; d < rank; ++d) {
-    pd[d] = dims[perm[d]];
-    pis[d] = in_strides[perm[d]];
-    pos[d] = out_strides[perm[d]];
-  }
   Region r;
-  if (!make_region(rank, pd, pis, pos, &r)) return false;
+  if (!output_order_region(rank, dims, in_strides, out_strides, &r)) return false;
   const int last = r.rank - 1;
   const int64_t inner = r.dims[last], rows = n / inner;
   const bool parallel = n * static_cast<int64_t>(sizeof(float)) >= kParallelBytes && omp_get_max_threads() > 1;
