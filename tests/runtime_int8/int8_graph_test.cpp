@@ -41,6 +41,20 @@ ir::ValueId add_conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64
   return y;
 }
 
+// A nearest 2x Resize node `name` of x (asymmetric / floor: what PyTorch's nearest Upsample
+// exports) with output shape `out`; returns the output value (no qparams).
+ir::ValueId add_upsample_2x(ir::Graph& g, const std::string& name, ir::ValueId x, const Shape& out) {
+  ir::ValueId roi = g.add_constant(name + ".roi", Tensor::from_vector<float>({}, {0}));
+  ir::ValueId sc = g.add_constant(name + ".scales", Tensor::from_vector<float>({1, 1, 2, 2}, {4}));
+  ir::ValueId up = add_act(g, name + ".y", out);
+  ir::Attributes ra;
+  ra.set("mode", std::string("nearest"));
+  ra.set("coordinate_transformation_mode", std::string("asymmetric"));
+  ra.set("nearest_mode", std::string("floor"));
+  g.add_node("Resize", name, {x, roi, sc}, {up}, ra);
+  return up;
+}
+
 // x[1,8,10,12] -> conv1 -> maxpool -> {conv2, conv3} -> concat (one shared scale) -> resize x2 -> conv4
 ir::Graph int8_chain() {
   ir::Graph g;
@@ -63,14 +77,7 @@ ir::Graph int8_chain() {
   ca.set("axis", int64_t{1});
   g.add_node("Concat", "concat", {c2, c3}, {cat}, ca);
   g.value(cat).qparams = sym(0.03f);
-  ir::ValueId roi = g.add_constant("roi", Tensor::from_vector<float>({}, {0}));
-  ir::ValueId sc = g.add_constant("scales", Tensor::from_vector<float>({1, 1, 2, 2}, {4}));
-  ir::ValueId up = add_act(g, "up", {1, 16, 10, 12});
-  ir::Attributes ra;
-  ra.set("mode", std::string("nearest"));
-  ra.set("coordinate_transformation_mode", std::string("asymmetric"));
-  ra.set("nearest_mode", std::string("floor"));
-  g.add_node("Resize", "resize", {cat, roi, sc}, {up}, ra);
+  ir::ValueId up = add_upsample_2x(g, "resize", cat, {1, 16, 10, 12});
   g.value(up).qparams = sym(0.03f);
   ir::ValueId c4 = add_conv(g, "conv4", up, 16, 4, 3, {1, 4, 10, 12}, 400);
   g.value(c4).qparams = sym(0.04f);
@@ -662,14 +669,7 @@ TEST(Int8Graph, UpsampledMapIsWrittenStraightIntoItsConcat) {
     g.value(big).qparams = sym(0.03f);
     ir::ValueId small = add_pointwise_conv(g, "lateral", x, 16, 72, {1, 72, 5, 6}, 1600);
     g.value(small).qparams = sym(0.03f);
-    ir::ValueId roi = g.add_constant("roi", Tensor::from_vector<float>({}, {0}));
-    ir::ValueId sc = g.add_constant("scales", Tensor::from_vector<float>({1, 1, 2, 2}, {4}));
-    ir::ValueId up = add_act(g, "up", {1, 72, 10, 12});
-    ir::Attributes ra;
-    ra.set("mode", std::string("nearest"));
-    ra.set("coordinate_transformation_mode", std::string("asymmetric"));
-    ra.set("nearest_mode", std::string("floor"));
-    g.add_node("Resize", "resize", {small, roi, sc}, {up}, ra);
+    ir::ValueId up = add_upsample_2x(g, "resize", small, {1, 72, 10, 12});
     g.value(up).qparams = sym(0.03f);
     ir::ValueId cat = add_act(g, "cat", {1, 96, 10, 12});
     ir::Attributes ca;
