@@ -55,6 +55,17 @@ ir::ValueId add_upsample_2x(ir::Graph& g, const std::string& name, ir::ValueId x
   return up;
 }
 
+// A Concat node `node` of `inputs` along axis 1 (channels) writing a new value `value` of shape
+// `out` (no qparams); returns it.
+ir::ValueId add_channel_concat(ir::Graph& g, const std::string& node, const std::vector<ir::ValueId>& inputs,
+                               const std::string& value, const Shape& out) {
+  ir::ValueId y = add_act(g, value, out);
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", node, inputs, {y}, ca);
+  return y;
+}
+
 // x[1,8,10,12] -> conv1 -> maxpool -> {conv2, conv3} -> concat (one shared scale) -> resize x2 -> conv4
 ir::Graph int8_chain() {
   ir::Graph g;
@@ -72,10 +83,7 @@ ir::Graph int8_chain() {
   ir::ValueId c3 = add_conv(g, "conv3", p, 16, 8, 3, {1, 8, 5, 6}, 300);
   g.value(c2).qparams = sym(0.03f);
   g.value(c3).qparams = sym(0.03f);
-  ir::ValueId cat = add_act(g, "cat", {1, 16, 5, 6});
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", "concat", {c2, c3}, {cat}, ca);
+  ir::ValueId cat = add_channel_concat(g, "concat", {c2, c3}, "cat", {1, 16, 5, 6});
   g.value(cat).qparams = sym(0.03f);
   ir::ValueId up = add_upsample_2x(g, "resize", cat, {1, 16, 10, 12});
   g.value(up).qparams = sym(0.03f);
@@ -143,10 +151,7 @@ ir::Graph zero_point_chain(bool int8_depthwise) {
   pa.set("strides", std::vector<int64_t>{2, 2});
   g.add_node("MaxPool", "pool", {a}, {p}, pa);
   g.value(p).qparams = g.value(a).qparams;
-  ir::ValueId cat = add_act(g, "cat", {1, 64, 5, 6});
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", "concat", {d, p}, {cat}, ca);
+  ir::ValueId cat = add_channel_concat(g, "concat", {d, p}, "cat", {1, 64, 5, 6});
   g.value(d).qparams = g.value(a).qparams;
   g.value(cat).qparams = g.value(a).qparams;
   ir::ValueId y = conv("conv2", cat, 64, 8, 3, 1, 1, "", {1, 8, 5, 6}, 700, true);
@@ -219,10 +224,7 @@ TEST(Int8Graph, ZeroPointConcatRequantizesItsInputs) {
   g.value(x).qparams = quant::asymmetric_u8_qparams(-0.3f, 1.f);
   ir::ValueId b = add_pointwise_conv(g, "conv", x, 8, 8, {1, 8, 6, 7}, 901);
   g.value(b).qparams = quant::asymmetric_u8_qparams(-0.7f, 2.f);
-  ir::ValueId y = add_act(g, "y", {1, 16, 6, 7});
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", "concat", {a, b}, {y}, ca);
+  ir::ValueId y = add_channel_concat(g, "concat", {a, b}, "y", {1, 16, 6, 7});
   g.value(y).qparams = qa;
   g.add_output(y);
   std::vector<Tensor> in = {random_tensor({1, 8, 6, 7}, 10, -0.5f, 1.5f), random_tensor({1, 8, 6, 7}, 11, -0.3f, 1.f)};
@@ -244,10 +246,7 @@ TEST(Int8Graph, ConcatFollowsItsLargestInputsLayout) {
   g.value(x).qparams = sym(1.f / 127);
   ir::ValueId b = add_pointwise_conv(g, "conv", x, 16, 48, {1, 48, 6, 7}, 904);
   g.value(b).qparams = sym(0.02f);
-  ir::ValueId cat = add_act(g, "cat", {1, 56, 6, 7});
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", "concat", {a, b}, {cat}, ca);
+  ir::ValueId cat = add_channel_concat(g, "concat", {a, b}, "cat", {1, 56, 6, 7});
   g.value(cat).qparams = sym(0.02f);
   ir::ValueId y = add_pointwise_conv(g, "conv2", cat, 56, 8, {1, 8, 6, 7}, 905);
   g.value(y).qparams = sym(0.03f);
@@ -331,10 +330,7 @@ RunOut yolox_style_head(bool split, const std::vector<Tensor>& in, bool use_oned
       c_total += oc;
     }
     if (lvl == 0) x0 = x, first_part = parts[0];
-    ir::ValueId cat = add_act(g, p + ".cat", {1, c_total, h, w});
-    ir::Attributes ca;
-    ca.set("axis", int64_t{1});
-    g.add_node("Concat", p + ".concat", parts, {cat}, ca);
+    ir::ValueId cat = add_channel_concat(g, p + ".concat", parts, p + ".cat", {1, c_total, h, w});
     const Shape flat = split ? Shape{1, c_total * h, w} : Shape{1, c_total, h * w};
     Tensor shape = Tensor::from_vector<int64_t>(std::vector<int64_t>(flat.begin(), flat.end()), {3});
     ir::ValueId r = add_act(g, p + ".flat", flat);
@@ -356,10 +352,7 @@ RunOut yolox_style_head(bool split, const std::vector<Tensor>& in, bool use_oned
     ir::ValueId rb = add_const(g, "res.b", random_tensor({4}, 941, -0.2f, 0.2f));
     ir::ValueId res = add_act(g, "res.y", {1, 4, 4, 6});
     g.node(g.add_node("FusedConv", "res", {x0, rw, rb, first_part}, {res}, conv_attrs(1, ""))).domain = "yq";
-    ir::ValueId y = add_act(g, "y", {1, 24 + 6 + 24, 10});
-    ir::Attributes ca;
-    ca.set("axis", int64_t{1});
-    g.add_node("Concat", "levels", levels, {y}, ca);
+    ir::ValueId y = add_channel_concat(g, "levels", levels, "y", {1, 24 + 6 + 24, 10});
     g.add_output(y);
     g.add_output(res);
   }
@@ -424,10 +417,7 @@ ir::Graph tables_into_concat(bool also_output) {
     g.value(post).qparams = act_q;
     parts.push_back(post);
   }
-  ir::ValueId cat = add_act(g, "cat", {1, 64, 6, 7});
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", "concat", parts, {cat}, ca);
+  ir::ValueId cat = add_channel_concat(g, "concat", parts, "cat", {1, 64, 6, 7});
   g.value(cat).qparams = act_q;
   ir::ValueId y = add_pointwise_conv(g, "head", cat, 64, 8, {1, 8, 6, 7}, 970);
   g.value(y).qparams = sym(0.05f);
@@ -632,10 +622,7 @@ TEST(Int8Graph, ResidualTableAddWritesStraightIntoItsConcat) {
   const ir::QParams cat_q = *ir::QParams::per_tensor(4.f / 255, 40, DType::kU8);
   g.value(y).qparams = cat_q;
   g.value(side).qparams = cat_q;
-  ir::ValueId cat = add_act(g, "cat", {1, 40, 9, 7});
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", "concat", {y, side}, {cat}, ca);
+  ir::ValueId cat = add_channel_concat(g, "concat", {y, side}, "cat", {1, 40, 9, 7});
   g.value(cat).qparams = cat_q;
   ir::ValueId out = add_pointwise_conv(g, "head", cat, 40, 8, {1, 8, 9, 7}, 1502);
   g.value(out).qparams = sym(0.05f);
@@ -671,10 +658,7 @@ TEST(Int8Graph, UpsampledMapIsWrittenStraightIntoItsConcat) {
     g.value(small).qparams = sym(0.03f);
     ir::ValueId up = add_upsample_2x(g, "resize", small, {1, 72, 10, 12});
     g.value(up).qparams = sym(0.03f);
-    ir::ValueId cat = add_act(g, "cat", {1, 96, 10, 12});
-    ir::Attributes ca;
-    ca.set("axis", int64_t{1});
-    g.add_node("Concat", "concat", {up, big}, {cat}, ca);
+    ir::ValueId cat = add_channel_concat(g, "concat", {up, big}, "cat", {1, 96, 10, 12});
     g.value(cat).qparams = sym(0.03f);
     ir::ValueId y = add_pointwise_conv(g, "head", cat, 96, 8, {1, 8, 10, 12}, 1601);
     g.value(y).qparams = sym(0.05f);
@@ -878,17 +862,13 @@ TEST(Int8Graph, DataMovementRunsOnPlainInt8Kernels) {
     g.value(y).qparams = sym(1.f / 64);
     parts.push_back(y);
   }
-  ir::ValueId cat = add_act(g, "focus", {1, 12, 9, 11});
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", "focus_cat", parts, {cat}, ca);
+  ir::ValueId cat = add_channel_concat(g, "focus_cat", parts, "focus", {1, 12, 9, 11});
   g.value(cat).qparams = sym(1.f / 64);
   ir::ValueId c1 = add_conv(g, "conv1", cat, 12, 16, 3, {1, 16, 9, 11}, 11);
   ir::ValueId c2 = add_conv(g, "conv2", cat, 12, 8, 1, {1, 8, 9, 11}, 12);
   g.value(c1).qparams = sym(0.05f);
   g.value(c2).qparams = sym(0.05f);
-  ir::ValueId cat2 = add_act(g, "cat2", {1, 24, 9, 11});
-  g.add_node("Concat", "cat2", {c1, c2}, {cat2}, ca);
+  ir::ValueId cat2 = add_channel_concat(g, "cat2", {c1, c2}, "cat2", {1, 24, 9, 11});
   g.value(cat2).qparams = sym(0.05f);
   ir::ValueId pads = g.add_constant("pads", Tensor::from_vector<int64_t>({0, 0, 1, 2, 0, 0, 2, 1}, {8}));
   ir::ValueId padded = add_act(g, "padded", {1, 24, 12, 14});
