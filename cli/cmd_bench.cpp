@@ -24,6 +24,7 @@ struct BenchArgs {
   int warmup = 5;
   bool profile = false;
   bool reference = false;
+  bool no_row_chains = false;
 };
 
 double quantile(std::vector<double> v, double q) {
@@ -43,6 +44,7 @@ int run_bench(const BenchArgs& a) {
   eo.threads = a.threads;
   eo.profile = a.profile;
   eo.use_onednn = !a.reference;
+  eo.row_chains = !a.no_row_chains;
   auto engine = runtime::Engine::create(g, eo);
   if (!engine.ok()) return report_error(engine.status().with_context(a.model.model));
 
@@ -90,7 +92,12 @@ int run_bench(const BenchArgs& a) {
     std::vector<runtime::KernelInfo> k = es.kernels;
     std::sort(k.begin(), k.end(), [](const auto& x, const auto& y) { return x.total_ms > y.total_ms; });
     nlohmann::json prof = nlohmann::json::array();
-    for (const auto& ki : k) prof.push_back({{"node", ki.node}, {"op", ki.op}, {"impl", ki.impl}, {"ms_per_run", ki.calls ? ki.total_ms / ki.calls : 0.0}});
+    for (const auto& ki : k)
+      prof.push_back({{"node", ki.node},
+                      {"op", ki.op},
+                      {"impl", ki.impl},
+                      {"row_chain", ki.row_chain},
+                      {"ms_per_run", ki.calls ? ki.total_ms / ki.calls : 0.0}});
     j["profile"] = prof;
   }
   if (a.model.json) {
@@ -124,6 +131,8 @@ Runner add_bench_command(CLI::App& app) {
   cmd->add_option("--warmup", a->warmup, "untimed warm-up iterations")->check(CLI::Range(0, 10000));
   cmd->add_flag("--profile", a->profile, "per-kernel times");
   cmd->add_flag("--reference", a->reference, "run every op on the scalar reference kernels");
+  cmd->add_flag("--no-row-chains", a->no_row_chains,
+                "INT8: run every step over all threads, none in row chains (for A/B timing)");
   return [a] { return run_bench(*a); };
 }
 

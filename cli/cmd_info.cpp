@@ -65,7 +65,11 @@ int run_info(const InfoArgs& a) {
   if (a.compiled) {
     nlohmann::json kernels = nlohmann::json::array();
     for (const auto& k : es.kernels) {
-      kernels.push_back({{"node", k.node}, {"op", k.op}, {"impl", k.impl}, {"conversion", is_conversion(k)}});
+      kernels.push_back({{"node", k.node},
+                         {"op", k.op},
+                         {"impl", k.impl},
+                         {"conversion", is_conversion(k)},
+                         {"row_chain", k.row_chain}});
     }
     j["compiled"] = kernels;
   }
@@ -94,9 +98,11 @@ int run_info(const InfoArgs& a) {
   }
   std::printf("unsupported none\n");
   if (a.compiled) {
-    std::printf("compiled graph (conversions marked *):\n");
+    std::printf("compiled graph (conversions marked *, row chains numbered):\n");
     for (const auto& k : es.kernels) {
-      std::printf("  %s %-12s %-40s %s\n", is_conversion(k) ? "*" : " ", k.op.c_str(), k.impl.c_str(), k.node.c_str());
+      const std::string chain = k.row_chain >= 0 ? std::to_string(k.row_chain) : "";
+      std::printf("  %s %3s %-12s %-40s %s\n", is_conversion(k) ? "*" : " ", chain.c_str(), k.op.c_str(),
+                  k.impl.c_str(), k.node.c_str());
     }
   }
   return 0;

@@ -4,11 +4,15 @@
 // once at create(), so run() only copies inputs in, executes the steps and copies outputs out.
 #include "runtime/engine.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "base/threads.h"
 #include "ir/passes/pattern_utils.h"
@@ -20,6 +24,7 @@
 #include "runtime/kernels/ref/activation.h"
 #include "runtime/kernels/ref/ref_kernels.h"
 #include "runtime/memory_planner.h"
+#include "runtime/row_chain.h"
 #include "runtime/strided_view.h"
 
 namespace yq::runtime {
@@ -126,6 +131,22 @@ struct Step {
   int8::UpsampleNearest upsample;  // kUpsample: reads {x}, writes from byte table_dst_off of its slot
   int8::PoolNhwc pool;     // kMaxPool, kAvgPool
   int8::AvgPoolQuant avg;  // kAvgPool
+  // Row chains (runtime/row_chain.h, plan_row_chains). The first step of a chain holds its end
+  // (one past its last step); every step of one holds its output image rows (which the bands
+  // split), what its loop covers per image row (codes, floats, or rows of table_row_len codes)
+  // and, a kDnnl conv, a primitive per band.
+  int chain_end = -1;
+  int64_t out_rows = 0;
+  int64_t units_per_row = 0;
+  bool halo = false;  // a conv whose rows read rows of other bands: the chain waits before it
+  struct Band {
+    dnnl::primitive prim;
+    int64_t src_row = 0;  // the first source row the band reads
+    memory::desc src, dst, scratchpad;
+    std::vector<memory> mems;
+    std::vector<dnnl_exec_arg_t> c_args;
+  };
+  std::vector<Band> bands;
 };
 
 struct OutputPlan {
@@ -225,6 +246,13 @@ struct Engine::Impl {
   std::vector<int32_t> vzp;
   std::vector<DType> vqdtype;
   Tensor arena, scratch;
+  // Row chains: bands per chain (the thread count at create; 1: no chains), a stream per band,
+  // and a scratchpad per band of band_scratch_bytes each.
+  int chain_bands = 1;
+  std::vector<dnnl::stream> band_streams;
+  std::vector<Status> band_status;
+  Tensor band_scratch;
+  size_t band_scratch_bytes = 0;
   EngineStats stats;
   bool ran = false;
 
@@ -309,7 +337,7 @@ struct Engine::Impl {
   }
 
   int add_info(std::string node, std::string op, std::string impl) {
-    stats.kernels.push_back({std::move(node), std::move(op), std::move(impl), 0.0, 0});
+    stats.kernels.push_back({std::move(node), std::move(op), std::move(impl), -1, 0.0, 0});
     return static_cast<int>(stats.kernels.size()) - 1;
   }
 
@@ -498,8 +526,15 @@ struct Engine::Impl {
   Status plan(const ir::Graph& g);
   Status plan_output(ir::ValueId v, OutputPlan* out);
   void bind();
+  void bind_bands(Step& st);
+  void classify_reorder(Step& st);
   void plan_direct_inputs();
   Status execute_step(Step& st);
+  // Row chains (runtime/row_chain.h): which steps qualify, and running one chain band by band.
+  void plan_row_chains();
+  std::optional<int64_t> chain_rows_of(Step& st);
+  Status run_row_chain(size_t first);
+  Status execute_step_rows(Step& st, int band, int64_t row0, int64_t row1);
   Status to_plain(const OutputPlan& p, Tensor* out) const;
 };
 
@@ -979,17 +1014,25 @@ Status Engine::Impl::plan(const ir::Graph& g) {
   }
 
   prune_entry_quantizes();
+  plan_row_chains();
 
-  // Lifetimes in steps, then one arena for every group.
+  // Lifetimes in steps, then one arena for every group. A buffer touched anywhere in a row chain
+  // lives through the whole chain: its bands run the steps concurrently, so a buffer freed by one
+  // step must not be handed to another step of the chain.
   const int nsteps = static_cast<int>(steps.size());
   for (int s : input_slots) groups[slots[s].group].first = 0;
-  for (int i = 0; i < nsteps; ++i) {
+  for (int i = 0, chain_first = 0, chain_last = 0; i < nsteps; ++i) {
+    if (steps[i].chain_end > 0) {
+      chain_first = i;
+      chain_last = steps[i].chain_end - 1;
+    }
+    const bool in_chain = i <= chain_last && chain_last > chain_first;
     for (const std::vector<int>* list : {&steps[i].reads, &steps[i].writes})
       for (int s : *list) {
         int gi = slots[s].group;
         if (gi < 0) continue;
-        groups[gi].first = std::min(groups[gi].first, i);
-        groups[gi].last = std::max(groups[gi].last, i);
+        groups[gi].first = std::min(groups[gi].first, in_chain ? chain_first : i);
+        groups[gi].last = std::max(groups[gi].last, in_chain ? chain_last : i);
       }
   }
   std::vector<BufferRequest> reqs(groups.size());
@@ -1008,6 +1051,8 @@ Status Engine::Impl::plan(const ir::Graph& g) {
   for (const Step& st : steps)
     if (st.dk) scratch_bytes = std::max(scratch_bytes, st.dk->scratchpad_desc.get_size());
   scratch = Tensor::empty(DType::kU8, {static_cast<int64_t>(std::max<size_t>(scratch_bytes, 1))});
+  if (band_scratch_bytes > 0)
+    band_scratch = Tensor::empty(DType::kU8, {static_cast<int64_t>(band_scratch_bytes) * chain_bands});
   bind();
   plan_direct_inputs();
   return ok_status();
@@ -1035,6 +1080,182 @@ void Engine::Impl::prune_entry_quantizes() {
   }
 }
 
+// The output image rows of a step that can run in a row chain, with units_per_row, halo and (a
+// kDnnl conv) its band primitives set; nullopt for any other step. A step is row-local when every
+// output row is computed from the same row of its inputs (which then have its rows), so a band
+// runs it as soon as the band has run the steps before it; a conv whose rows read other rows
+// (kernel taller than 1, stride, padding) is a halo step, which waits for every band.
+std::optional<int64_t> Engine::Impl::chain_rows_of(Step& st) {
+  if (st.writes.empty() || (st.node == nullptr && st.kind != StepKind::kReorder)) return std::nullopt;
+  if (st.kind == StepKind::kReorder) classify_reorder(st);
+  const Shape& shape = st.node ? graph.value(st.node->output(0)).shape : slots[st.writes[0]].shape;
+  if (shape.size() != 4 || shape[0] != 1 || shape[2] < chain_bands) return std::nullopt;
+  const int64_t h = shape[2];
+  // A buffer of h row-major image rows.
+  auto rows_major = [&](int slot) {
+    const memory::desc& d = slots[slot].desc;
+    return !d.is_zero() && d.dims().size() == 4 && d.dims()[2] == h && image_rows_desc(d, h);
+  };
+  // Elementwise steps over whole buffers: units_per_row elements each image row.
+  auto elementwise = [&](int64_t units) -> std::optional<int64_t> {
+    if (!rows_major(st.reads[0]) || !rows_major(st.writes[0]) || units % h != 0) return std::nullopt;
+    st.units_per_row = units / h;
+    return h;
+  };
+  switch (st.kind) {
+    case StepKind::kDnnl: {
+      if (st.pre_src >= 0 || st.dk == nullptr || st.dk->sum_input >= 0 || st.args.size() != 2) return std::nullopt;
+      if (st.node->op_type != "Conv" && st.node->op_type != "FusedConv") return std::nullopt;
+      const StepArg* src = nullptr;
+      const StepArg* dst = nullptr;
+      for (const StepArg& a : st.args) {
+        if (a.arg == DNNL_ARG_SRC) src = &a;
+        if (a.arg == DNNL_ARG_DST) dst = &a;
+      }
+      if (src == nullptr || dst == nullptr) return std::nullopt;
+      const std::optional<ConvRows> geo = conv_rows(st.dk->prim);
+      if (!geo || geo->out_rows != h) return std::nullopt;
+      std::vector<Step::Band> bands(chain_bands);
+      std::vector<RowCut> cuts(chain_bands);
+      for (int b = 0; b < chain_bands; ++b) {
+        const auto [r0, r1] = row_band(h, b, chain_bands);
+        const RowCut cut = cuts[b] = cut_rows(*geo, r0, r1);
+        auto s = image_rows_desc(src->desc, cut.in1 - cut.in0);
+        auto d = image_rows_desc(dst->desc, r1 - r0);
+        if (!s || !d) return std::nullopt;
+        bands[b].src_row = cut.in0;
+        bands[b].src = *s;
+        bands[b].dst = *d;
+        // Bands of the same rows and padding share a primitive (it runs concurrently on other memories).
+        for (int a = 0; a < b && !bands[b].prim; ++a)
+          if (bands[a].src == *s && bands[a].dst == *d && cuts[a].pad_top == cut.pad_top &&
+              cuts[a].pad_bottom == cut.pad_bottom) {
+            bands[b].prim = bands[a].prim;
+            bands[b].scratchpad = bands[a].scratchpad;
+          }
+        if (!bands[b].prim) {
+          std::optional<dnnl::primitive> p = conv_over_rows(st.dk->prim, *s, *d, cut, &bands[b].scratchpad);
+          if (!p) return std::nullopt;
+          bands[b].prim = *p;
+        }
+      }
+      st.bands = std::move(bands);
+      st.units_per_row = 1;
+      st.halo = geo->kh > 1 || geo->stride > 1 || geo->pad_top > 0;
+      return h;
+    }
+    case StepKind::kByteTable:
+    case StepKind::kTableAdd: {
+      if (st.table_row_len == 0) return elementwise(st.pixels);
+      // Rows of table_row_len codes written table_out_stride apart (into a Concat or a padded buffer).
+      for (int slot : st.reads)
+        if (!rows_major(slot)) return std::nullopt;
+      const int64_t units = st.pixels / st.table_row_len;
+      if (units % h != 0) return std::nullopt;
+      st.units_per_row = units / h;
+      return h;
+    }
+    case StepKind::kSwish:
+      return elementwise(st.pixels);
+    case StepKind::kReorder:
+      if (st.dense != Step::Dense::kQuantize && st.dense != Step::Dense::kDequantize) return std::nullopt;
+      return elementwise(shape_numel(slots[st.reads[0]].shape));
+    default:
+      return std::nullopt;
+  }
+}
+
+// Marks the row chains: each run of at least two consecutive steps that chain_rows_of accepts.
+// Before lifetimes are planned (they stretch over a chain), after the step list is final.
+void Engine::Impl::plan_row_chains() {
+  chain_bands = opts.row_chains && opts.use_onednn ? num_threads() : 1;
+  if (chain_bands < 2) return;
+  std::vector<bool> chainable(steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const std::optional<int64_t> rows = chain_rows_of(steps[i]);
+    chainable[i] = rows.has_value();
+    steps[i].out_rows = rows.value_or(0);
+  }
+  int chains = 0;
+  for (size_t i = 0; i < steps.size();) {
+    size_t j = i + 1;
+    while (j < steps.size() && chainable[i] && chainable[j]) ++j;
+    if (!chainable[i] || j - i < 2) {
+      for (size_t k = i; k < j; ++k) steps[k].bands.clear();  // not chained after all
+    } else {
+      steps[i].chain_end = static_cast<int>(j);
+      for (size_t k = i; k < j; ++k) {
+        stats.kernels[steps[k].info].row_chain = chains;
+        for (const Step::Band& b : steps[k].bands)
+          band_scratch_bytes = std::max(band_scratch_bytes, b.scratchpad.get_size());
+      }
+      ++chains;
+    }
+    i = j;
+  }
+  band_scratch_bytes = (band_scratch_bytes + 63) / 64 * 64;
+  band_streams.clear();
+  for (int b = 0; b < chain_bands; ++b) band_streams.emplace_back(eng);
+  band_status.assign(chain_bands, ok_status());
+}
+
+// A chained kDnnl conv's arguments per band: its src and dst rows at their byte offsets, the
+// weights and bias it owns, and the band's own scratchpad.
+void Engine::Impl::bind_bands(Step& st) {
+  const StepArg& a0 = st.args[0];
+  const StepArg& a1 = st.args[1];
+  const StepArg& src = a0.arg == DNNL_ARG_SRC ? a0 : a1;
+  const StepArg& dst = a0.arg == DNNL_ARG_SRC ? a1 : a0;
+  for (int b = 0; b < chain_bands; ++b) {
+    Step::Band& band = st.bands[b];
+    const int64_t r0 = row_band(st.out_rows, b, chain_bands).first;
+    band.mems = {memory(band.src, eng, slots[src.slot].ptr + band.src_row * image_row_bytes(src.desc)),
+                 memory(band.dst, eng, slots[dst.slot].ptr + r0 * image_row_bytes(dst.desc))};
+    band.c_args = {{DNNL_ARG_SRC, band.mems[0].get()}, {DNNL_ARG_DST, band.mems[1].get()}};
+    for (auto& [arg, m] : st.dk->owned_args) band.c_args.push_back({arg, m.get()});
+    if (band.scratchpad.get_size() > 0) {
+      char* sp = static_cast<char*>(band_scratch.raw()) + b * band_scratch_bytes;
+      band.mems.push_back(memory(band.scratchpad, eng, sp));
+      band.c_args.push_back({DNNL_ARG_SCRATCHPAD, band.mems.back().get()});
+    }
+  }
+}
+
+// Picks yoloq's own loop for a reorder where one applies (Step::Dense); kNo leaves it to oneDNN.
+// Depends on the slots' layouts only, so the row chains (which take the dense ones) can ask
+// before memory is bound.
+void Engine::Impl::classify_reorder(Step& st) {
+  if (st.dense != Step::Dense::kNo) return;  // planned as such (try_int8_conv), or classified already
+  const Slot& from = slots[st.reads[0]];
+  const Slot& to = slots[st.writes[0]];
+  const bool no_zp = st.zp_from == 0 && st.zp_to == 0;
+  const bool int_copy =
+      from.dtype != DType::kF32 && to.dtype != DType::kF32 && st.scale == 1.f && st.zp_from == st.zp_to;
+  if (!no_zp && !int_copy) {
+    // add_convert_step planned it within one layout: quantize or dequantize with the zero point
+    YQ_CHECK(same_layout(from.desc, to.desc) && (from.dtype == DType::kF32) != (to.dtype == DType::kF32) &&
+             from.desc.get_size() / dtype_size(from.dtype) == static_cast<size_t>(shape_numel(from.shape)))
+        << "zero-point conversion of '" << graph.value(from.value).name << "' not planned as a dense one";
+    st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
+    stats.kernels[st.info].impl = "int8:dense";
+    return;
+  }
+  if (no_zp && is_image_to_nhwc(from.desc, to.desc)) {
+    st.dense = Step::Dense::kQuantizeNhwc;
+    stats.kernels[st.info].impl = "int8:nchw-to-nhwc";
+    return;
+  }
+  // Within one dense layout (plain, nhwc, any order without padded blocks): an elementwise loop.
+  // oneDNN 2.6 runs f32 -> s8 nhwc with its generic reorder, 13 us for YOLOv6Lite-S's 40x40x24.
+  const bool dense_layout = same_layout(from.desc, to.desc) &&
+                            to.desc.get_size() / dtype_size(to.dtype) == static_cast<size_t>(shape_numel(to.shape));
+  if (no_zp && dense_layout && (from.dtype == DType::kF32) != (to.dtype == DType::kF32)) {
+    st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
+    stats.kernels[st.info].impl = "int8:dense";
+    return;
+  }
+}
+
 void Engine::Impl::bind() {
   char* base = static_cast<char*>(arena.raw());
   for (Slot& s : slots)
@@ -1042,34 +1263,10 @@ void Engine::Impl::bind() {
   auto mem = [&](const memory::desc& d, int slot) { return memory(d, eng, slots[slot].ptr); };
   for (Step& st : steps) {
     if (st.kind == StepKind::kReorder) {
-      if (st.dense == Step::Dense::kQuantizeS2d) continue;  // planned as such (try_int8_conv)
+      classify_reorder(st);
+      if (st.dense != Step::Dense::kNo) continue;  // yoloq's loop (execute_step)
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
-      const bool no_zp = st.zp_from == 0 && st.zp_to == 0;
-      const bool int_copy = from.dtype != DType::kF32 && to.dtype != DType::kF32 && st.scale == 1.f && st.zp_from == st.zp_to;
-      if (!no_zp && !int_copy) {
-        // add_convert_step planned it within one layout: quantize or dequantize with the zero point
-        YQ_CHECK(same_layout(from.desc, to.desc) && (from.dtype == DType::kF32) != (to.dtype == DType::kF32) &&
-                 from.desc.get_size() / dtype_size(from.dtype) == static_cast<size_t>(shape_numel(from.shape)))
-            << "zero-point conversion of '" << graph.value(from.value).name << "' not planned as a dense one";
-        st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
-        stats.kernels[st.info].impl = "int8:dense";
-        continue;
-      }
-      if (no_zp && is_image_to_nhwc(from.desc, to.desc)) {
-        st.dense = Step::Dense::kQuantizeNhwc;
-        stats.kernels[st.info].impl = "int8:nchw-to-nhwc";
-        continue;
-      }
-      // Within one dense layout (plain, nhwc, any order without padded blocks): an elementwise loop.
-      // oneDNN 2.6 runs f32 -> s8 nhwc with its generic reorder, 13 us for YOLOv6Lite-S's 40x40x24.
-      const bool dense_layout = same_layout(from.desc, to.desc) &&
-                                to.desc.get_size() / dtype_size(to.dtype) == static_cast<size_t>(shape_numel(to.shape));
-      if (no_zp && dense_layout && (from.dtype == DType::kF32) != (to.dtype == DType::kF32)) {
-        st.dense = from.dtype == DType::kF32 ? Step::Dense::kQuantize : Step::Dense::kDequantize;
-        stats.kernels[st.info].impl = "int8:dense";
-        continue;
-      }
       memory src = mem(from.desc, st.reads[0]);
       memory dst = mem(to.desc, st.writes[0]);
       dnnl::primitive_attr attr;
@@ -1107,6 +1304,7 @@ void Engine::Impl::bind() {
         st.mems.push_back(dst);
         st.pre_c_args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
       }
+      if (!st.bands.empty()) bind_bands(st);
     } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy || st.kind == StepKind::kChannelGather ||
                st.kind == StepKind::kMultiGather || st.kind == StepKind::kSwish ||
                st.kind == StepKind::kByteTable || st.kind == StepKind::kMaxPool || st.kind == StepKind::kAvgPool) {
@@ -1153,6 +1351,8 @@ void Engine::Impl::plan_direct_inputs() {
         continue;
       } else if (st.kind == StepKind::kRef) {
         ok = false;
+      } else if (st.kind == StepKind::kDnnl && !st.bands.empty()) {
+        ok = false;  // its band memories point into the slot at row offsets
       } else if (st.kind == StepKind::kDnnl) {
         for (size_t k = 0; k < st.args.size(); ++k)  // bind() made mems[k] for args[k]
           if (st.args[k].slot == s) {
@@ -1272,6 +1472,92 @@ Status Engine::Impl::execute_step(Step& st) {
     }
   }
   return ok_status();
+}
+
+// Runs steps [first, steps[first].chain_end) band by band: one OpenMP region, each thread through
+// every step on its bands' rows (one band per thread unless OpenMP gives fewer threads).
+Status Engine::Impl::run_row_chain(size_t first) {
+  const Step& head = steps[first];
+#pragma omp parallel num_threads(chain_bands)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    // Segments end before each halo step: every band finishes the segment before any reads its rows.
+    for (int seg = static_cast<int>(first); seg < head.chain_end;) {
+      int seg_end = seg + 1;
+      while (seg_end < head.chain_end && !steps[seg_end].halo) ++seg_end;
+      for (int band = t; band < chain_bands; band += nt) {
+        Status& status = band_status[band];
+        for (int j = seg; j < seg_end && status.ok(); ++j) {
+          const auto [r0, r1] = row_band(steps[j].out_rows, band, chain_bands);
+          status = execute_step_rows(steps[j], band, r0, r1);
+        }
+      }
+      seg = seg_end;
+      if (seg < head.chain_end) {
+#pragma omp barrier
+      }
+    }
+  }
+  for (Status& s : band_status)
+    if (!s.ok()) return std::exchange(s, ok_status());
+  return ok_status();
+}
+
+// Step `st` over image rows [row0, row1) on the calling thread (the kernels' parallel_ranges runs
+// inline inside the chain's region). Only the kinds chain_rows_of accepts.
+Status Engine::Impl::execute_step_rows(Step& st, int band, int64_t row0, int64_t row1) {
+  const int64_t u0 = row0 * st.units_per_row, units = (row1 - row0) * st.units_per_row;
+  switch (st.kind) {
+    case StepKind::kDnnl: {
+      const Step::Band& b = st.bands[band];
+      dnnl_status_t rc = dnnl_primitive_execute(b.prim.get(), band_streams[band].get(),
+                                                static_cast<int>(b.c_args.size()), b.c_args.data());
+      if (rc != dnnl_success)
+        return internal_error(stats.kernels[st.info].node + ": oneDNN execution of rows " + std::to_string(row0) + "-" +
+                              std::to_string(row1) + " failed with status " + std::to_string(static_cast<int>(rc)));
+      return ok_status();
+    }
+    case StepKind::kByteTable:
+      if (st.table_row_len > 0) {
+        int8::run_byte_table_rows(st.table, slots[st.reads[0]].ptr + u0 * st.table_row_len,
+                                  slots[st.writes[0]].ptr + st.table_dst_off + u0 * st.table_out_stride, units,
+                                  st.table_row_len, st.table_out_stride);
+        // The border lies outside every band's rows: one band fills it.
+        if (band == 0 && st.border.channels > 0) int8::fill_border(st.border, slots[st.writes[0]].ptr);
+      } else {
+        int8::run_byte_table(st.table, slots[st.reads[0]].ptr + u0, slots[st.writes[0]].ptr + u0, units);
+      }
+      return ok_status();
+    case StepKind::kTableAdd:
+      if (st.table_row_len > 0) {
+        int8::run_table_add_rows(st.table_add, slots[st.reads[0]].ptr + u0 * st.table_row_len,
+                                 slots[st.reads[1]].ptr + u0 * st.table_row_len,
+                                 slots[st.writes[0]].ptr + st.table_dst_off + u0 * st.table_out_stride, units,
+                                 st.table_row_len, st.table_out_stride);
+      } else {
+        int8::run_table_add(st.table_add, slots[st.reads[0]].ptr + u0, slots[st.reads[1]].ptr + u0,
+                            slots[st.writes[0]].ptr + u0, units);
+      }
+      return ok_status();
+    case StepKind::kSwish:
+      fp32::swish(reinterpret_cast<const float*>(slots[st.reads[0]].ptr) + u0,
+                  reinterpret_cast<float*>(slots[st.writes[0]].ptr) + u0, units);
+      return ok_status();
+    case StepKind::kReorder: {
+      const Slot& from = slots[st.reads[0]];
+      const Slot& to = slots[st.writes[0]];
+      if (st.dense == Step::Dense::kQuantize) {
+        int8::quantize_dense(reinterpret_cast<const float*>(from.ptr) + u0, to.ptr + u0, to.dtype == DType::kU8, units,
+                             st.scale, st.zp_to);
+      } else {
+        int8::dequantize_dense(from.ptr + u0, from.dtype == DType::kU8, reinterpret_cast<float*>(to.ptr) + u0, units,
+                               st.scale, st.zp_from);
+      }
+      return ok_status();
+    }
+    default:
+      return internal_error(stats.kernels[st.info].node + ": not a row-chain step");  // plan_row_chains checked
+  }
 }
 
 Status Engine::Impl::to_plain(const OutputPlan& p, Tensor* out) const {
@@ -2158,17 +2444,18 @@ Status Engine::run(std::span<const Tensor> inputs, std::vector<Tensor>* outputs)
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!m.input_is_direct[i] && inputs[i].nbytes() > 0)
       std::memcpy(m.slots[m.input_slots[i]].ptr, inputs[i].raw(), inputs[i].nbytes());
-  for (Step& st : m.steps) {
+  for (size_t i = 0; i < m.steps.size();) {
+    Step& st = m.steps[i];
+    const size_t next = st.chain_end > 0 ? static_cast<size_t>(st.chain_end) : i + 1;
+    auto t0 = std::chrono::steady_clock::now();
+    YQ_RETURN_IF_ERROR(st.chain_end > 0 ? m.run_row_chain(i) : m.execute_step(st));
     KernelInfo& info = m.stats.kernels[st.info];
     if (m.opts.profile) {
-      auto t0 = std::chrono::steady_clock::now();
-      YQ_RETURN_IF_ERROR(m.execute_step(st));
       m.strm.wait();
       info.total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    } else {
-      YQ_RETURN_IF_ERROR(m.execute_step(st));
     }
-    ++info.calls;
+    for (size_t j = i; j < next; ++j) ++m.stats.kernels[m.steps[j].info].calls;
+    i = next;
   }
   m.strm.wait();
   outputs->resize(m.outputs.size());

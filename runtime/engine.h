@@ -9,7 +9,8 @@
 // zero-copy aliases of plain buffers; and places every activation in one arena by lifetime.
 //
 // Threading: an Engine is not safe to run() from two threads at once (one arena). The OpenMP
-// thread count is set from EngineOptions::threads at create() and at each run().
+// thread count is set from EngineOptions::threads at create() and at each run(); row chains
+// (EngineOptions::row_chains) split their rows into as many bands as create() found threads.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,10 @@ struct EngineOptions {
   bool use_onednn = true;                 // false: every op on the reference kernels (the oracle path)
   std::vector<std::string> keep_values;   // extra value names to expose as plain f32 tensors after run
   bool profile = false;                   // per-kernel wall time in stats().kernels
+  // INT8: run each run of consecutive row-local steps (1x1 convs, byte tables, table + add over the
+  // same image rows) as one row chain, a band of rows per thread (runtime/row_chain.h). Off: one
+  // step at a time, every step over all threads. Outputs are the same either way.
+  bool row_chains = true;
 };
 
 struct KernelInfo {
@@ -45,6 +50,9 @@ struct KernelInfo {
   // "FakeQuant" for planner-inserted conversions (node "quantize:<value>", ...); a FusedConv
   // residual adds "+sum:inplace" (dst written over R) or "+sum:copy" (R copied into dst first).
   std::string impl;
+  // The row chain (EngineOptions::row_chains) the kernel runs in, numbered from 0 in execution
+  // order; -1: it runs alone. A profile books a chain's whole time on its first kernel.
+  int row_chain = -1;
   double total_ms = 0;  // accumulated over runs when profiling
   int64_t calls = 0;
 };

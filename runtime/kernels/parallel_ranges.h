@@ -16,7 +16,7 @@ namespace yq::runtime {
 template <class Fn>
 void parallel_ranges(int64_t n, bool parallel, int64_t align, Fn fn) {
   const int threads = parallel ? omp_get_max_threads() : 1;
-  if (threads <= 1 || n < threads) {
+  if (threads <= 1 || n < threads || omp_in_parallel()) {
     fn(int64_t{0}, n);
     return;
   }

@@ -19,15 +19,6 @@ namespace {
 
 using namespace int8_testing;
 
-ir::Attributes conv_attrs(int64_t k, const char* act) {
-  ir::Attributes a;
-  a.set("kernel_shape", std::vector<int64_t>{k, k});
-  a.set("strides", std::vector<int64_t>{1, 1});
-  a.set("pads", std::vector<int64_t>{k / 2, k / 2, k / 2, k / 2});
-  a.set("activation", std::string(act));
-  return a;
-}
-
 ir::ValueId add_conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t ic, int64_t oc, int64_t k,
                      const Shape& out, uint32_t seed) {
   Tensor wt = random_tensor({oc, ic, k, k}, seed, -0.4f, 0.4f);
@@ -53,17 +44,6 @@ ir::ValueId add_upsample_2x(ir::Graph& g, const std::string& name, ir::ValueId x
   ra.set("nearest_mode", std::string("floor"));
   g.add_node("Resize", name, {x, roi, sc}, {up}, ra);
   return up;
-}
-
-// A Concat node `node` of `inputs` along axis 1 (channels) writing a new value `value` of shape
-// `out` (no qparams); returns it.
-ir::ValueId add_channel_concat(ir::Graph& g, const std::string& node, const std::vector<ir::ValueId>& inputs,
-                               const std::string& value, const Shape& out) {
-  ir::ValueId y = add_act(g, value, out);
-  ir::Attributes ca;
-  ca.set("axis", int64_t{1});
-  g.add_node("Concat", node, inputs, {y}, ca);
-  return y;
 }
 
 // x[1,8,10,12] -> conv1 -> maxpool -> {conv2, conv3} -> concat (one shared scale) -> resize x2 -> conv4
@@ -177,29 +157,6 @@ TEST(Int8Graph, ZeroPointsMatchTheReference) {
     Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], lsb, 1e-3 * lsb);
     EXPECT_LE(d.max_abs, 2 * lsb + 1e-3 * lsb) << "max diff " << d.max_abs / lsb << " LSB";
     EXPECT_LE(d.nonzero, d.n / 20) << d.nonzero << " of " << d.n << " elements differ";
-  }
-}
-
-// A 1x1 FusedConv x -> y with activation `act` (none by default), per-channel int8 weights
-// (seeded).
-ir::ValueId add_pointwise_conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t ic, int64_t oc,
-                               const Shape& out, uint32_t seed, const char* act = "") {
-  ir::ValueId w = add_const(g, name + ".w", random_tensor({oc, ic, 1, 1}, seed, -0.4f, 0.4f));
-  g.value(w).qparams = quant::per_channel_weight_qparams(*g.value(w).constant, 0);
-  ir::ValueId y = add_act(g, name + ".y", out);
-  g.node(g.add_node("FusedConv", name, {x, w}, {y}, conv_attrs(1, act))).domain = "yq";
-  return y;
-}
-
-// Every output against the reference, output i in units of lsbs[i]: never more than one LSB apart,
-// and at most 1 in 50 elements one LSB apart.
-void expect_outputs_within_one_lsb(const RunOut& fast, const RunOut& ref, const std::vector<double>& lsbs) {
-  ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
-  ASSERT_LE(ref.outputs.size(), lsbs.size());
-  for (size_t i = 0; i < ref.outputs.size(); ++i) {
-    Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], lsbs[i], 1e-3 * lsbs[i]);
-    EXPECT_EQ(d.over_1lsb, 0) << "output " << i << " max diff " << d.max_abs / lsbs[i] << " LSB";
-    EXPECT_LE(d.nonzero * 50, d.n) << "output " << i << ": " << d.nonzero << " of " << d.n << " differ";
   }
 }
 

@@ -42,14 +42,50 @@ inline ir::ValueId add_const(ir::Graph& g, const std::string& name, Tensor t) {
 }
 inline ir::QParams sym(float scale) { return *ir::QParams::per_tensor(scale, 0, DType::kI8); }
 
+// A conv's attributes: k x k kernel, stride 1, "same" padding, yq FusedConv activation `act`.
+inline ir::Attributes conv_attrs(int64_t k, const char* act) {
+  ir::Attributes a;
+  a.set("kernel_shape", std::vector<int64_t>{k, k});
+  a.set("strides", std::vector<int64_t>{1, 1});
+  a.set("pads", std::vector<int64_t>{k / 2, k / 2, k / 2, k / 2});
+  a.set("activation", std::string(act));
+  return a;
+}
+
+// A Concat node `node` of `inputs` along axis 1 (channels) writing a new value `value` of shape
+// `out` (no qparams); returns it.
+inline ir::ValueId add_channel_concat(ir::Graph& g, const std::string& node,
+                                      const std::vector<ir::ValueId>& inputs, const std::string& value,
+                                      const Shape& out) {
+  ir::ValueId y = add_act(g, value, out);
+  ir::Attributes ca;
+  ca.set("axis", int64_t{1});
+  g.add_node("Concat", node, inputs, {y}, ca);
+  return y;
+}
+
+// A 1x1 FusedConv x -> y with activation `act` (none by default), per-channel int8 weights
+// (seeded).
+inline ir::ValueId add_pointwise_conv(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t ic,
+                                      int64_t oc, const Shape& out, uint32_t seed, const char* act = "") {
+  ir::ValueId w = add_const(g, name + ".w", random_tensor({oc, ic, 1, 1}, seed, -0.4f, 0.4f));
+  g.value(w).qparams = quant::per_channel_weight_qparams(*g.value(w).constant, 0);
+  ir::ValueId y = add_act(g, name + ".y", out);
+  g.node(g.add_node("FusedConv", name, {x, w}, {y}, conv_attrs(1, act))).domain = "yq";
+  return y;
+}
+
 struct RunOut {
   std::vector<Tensor> outputs;
   EngineStats stats;
 };
 
-inline RunOut run(const ir::Graph& g, const std::vector<Tensor>& inputs, bool use_onednn) {
+// Runs g once on 2 threads: on oneDNN and yoloq's int8 kernels (row chains unless told
+// otherwise), or on the reference kernels (the oracle).
+inline RunOut run(const ir::Graph& g, const std::vector<Tensor>& inputs, bool use_onednn, bool row_chains = true) {
   EngineOptions o;
   o.use_onednn = use_onednn;
+  o.row_chains = row_chains;
   o.threads = 2;
   RunOut r;
   auto e = Engine::create(g, o);
@@ -81,6 +117,18 @@ inline Diff diff_lsb(const Tensor& got, const Tensor& ref, double lsb, double sl
     if (!(e <= lsb + slack)) ++d.over_1lsb;
   }
   return d;
+}
+
+// Every output against the reference, output i in units of lsbs[i]: never more than one LSB apart,
+// and at most 1 in 50 elements one LSB apart.
+inline void expect_outputs_within_one_lsb(const RunOut& fast, const RunOut& ref, const std::vector<double>& lsbs) {
+  ASSERT_EQ(fast.outputs.size(), ref.outputs.size());
+  ASSERT_LE(ref.outputs.size(), lsbs.size());
+  for (size_t i = 0; i < ref.outputs.size(); ++i) {
+    Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], lsbs[i], 1e-3 * lsbs[i]);
+    EXPECT_EQ(d.over_1lsb, 0) << "output " << i << " max diff " << d.max_abs / lsbs[i] << " LSB";
+    EXPECT_LE(d.nonzero * 50, d.n) << "output " << i << ": " << d.nonzero << " of " << d.n << " differ";
+  }
 }
 
 }  // namespace yq::runtime::int8_testing
