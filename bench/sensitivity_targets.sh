@@ -6,14 +6,15 @@
 # validation images, budget judged on VAL_IMAGES), reporting FP32 and final INT8 mAP, layers kept
 # float, how many activations run as INT8 tables (the budget takes them when they still meet it),
 # INT8 vs FP32 latency and the wall time of the whole command. Not run by CI (minutes per
-# model). The latency columns re-bench the written model against the FP32 one afterwards:
-# ROUNDS rounds of `yoloq bench` runs (FP32, INT8, INT8, FP32), the median of the per-round
-# ratios (a busy moment of a shared machine then hits both sides of a round alike).
+# model). The latency columns re-bench the written model against the FP32 one afterwards, both in
+# one process (`yoloq bench INT8 --against FP32`): ROUNDS rounds of blocks of 10 runs (INT8, FP32,
+# FP32, INT8), the median of the per-round ratios (a slow spell of a shared machine, which lasts
+# seconds, then hits both sides of a round alike).
 #
 # usage: bench/sensitivity_targets.sh [BUILD_DIR] [OUT_DIR]
 #   env: YOLOQ_DATA (default ../shared/data), VAL_IMAGES (0 = all 128), CALIB_IMAGES (32),
 #        RANK_IMAGES (0 = the budget's images), THREADS (2), MODELS (space-separated basenames; default: all five),
-#        DROPS ("0.3"), ROUNDS (5)
+#        DROPS ("0.3"), ROUNDS (20)
 set -euo pipefail
 BUILD=${1:-build}
 OUT=${2:-sensitivity_targets}
@@ -24,7 +25,7 @@ CALIB_IMAGES=${CALIB_IMAGES:-32}
 RANK_IMAGES=${RANK_IMAGES:-0}
 THREADS=${THREADS:-2}
 DROPS=${DROPS:-"0.3"}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-20}
 MODELS=${MODELS:-"yolox_nano_416_coco nanodet_m_320_coco fastestdet_352_coco yolov5n_640_coco yolov6lite_s_320_coco"}
 # OpenMP runs with libgomp's defaults, as a user's would. (An earlier GOMP_SPINCOUNT=10000 here
 # let the second thread fall asleep between the INT8 graph's ~200 small steps and wake for each:
@@ -42,16 +43,9 @@ for m in $MODELS; do
       --val "$DATA/coco128" --val-images "$VAL_IMAGES" --max-drop "$d" --rank-images "$RANK_IMAGES" \
       --out "$OUT/$m.drop$d.onnx" --threads "$THREADS" --json > "$OUT/$m.drop$d.json"
     echo $((SECONDS - start)) > "$OUT/$m.drop$d.seconds"
-    : > "$OUT/$m.drop$d.bench"
-    # Each round runs FP32, INT8, INT8, FP32: the second of two back-to-back runs measured up to 8%
-    # faster here, so each side gets both positions.
-    for r in $(seq "$ROUNDS"); do
-      for f in "$model" "$OUT/$m.drop$d.onnx" "$OUT/$m.drop$d.onnx" "$model"; do
-        "$YOLOQ" bench "$f" --threads "$THREADS" --iters 60 --warmup 10 --json |
-          python3 -c 'import json,sys; print(json.load(sys.stdin)["median_ms"], end=" ")' >> "$OUT/$m.drop$d.bench"
-      done
-      echo >> "$OUT/$m.drop$d.bench"
-    done
+    # INT8 against FP32 in one process, alternating blocks of 10 runs (yoloq bench --against).
+    "$YOLOQ" bench "$OUT/$m.drop$d.onnx" --against "$model" --threads "$THREADS" --rounds "$ROUNDS" --iters 10 \
+      --warmup 10 --json > "$OUT/$m.drop$d.bench.json"
   done
 done
 
@@ -69,12 +63,8 @@ for m in models:
         b = j["budget"]
         full = b["steps"][0]["map"] if b["steps"] else float("nan")
         secs = open(os.path.join(out, f[:-5] + ".seconds")).read().strip()
-        # one round: FP32, INT8, INT8, FP32
-        runs = [tuple(map(float, l.split())) for l in open(os.path.join(out, f[:-5] + ".bench")) if l.strip()]
-        rounds = [((a + d) / 2, (b + c) / 2) for a, b, c, d in runs]
-        ratios = sorted(i / f32 for f32, i in rounds)
-        mid = lambda xs: sorted(xs)[len(xs) // 2]
-        lat = {"fp32": mid([r[0] for r in rounds]), "int8": mid([r[1] for r in rounds]), "ratio": mid(ratios)}
+        bench = json.load(open(os.path.join(out, f[:-5] + ".bench.json")))
+        lat = {"fp32": bench["against"]["median_ms"], "int8": bench["median_ms"], "ratio": bench["ratio"]}
         tables = j.get("table_activations", 0)
         print(f"| {m} | {b['max_drop']} | {j['method']} | {tables or 'no'} | {j['map']['fp32']:.2f} | {full:.2f} | {j['map']['int8']:.2f} "
               f"| {j['map']['drop']:.2f} | {len(j['float_layers'])} (+{len(j.get('depthwise_float_layers', []))}) "

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `yoloq bench MODEL`: latency distribution (median, min, p90), throughput and memory of the
-// engine on a synthetic input. Timing is wall clock around Engine::run, after warm-up.
+// engine on a synthetic input. Timing is wall clock around Engine::run, after warm-up. With
+// --against OTHER: both models in one process, alternating, and the latency ratio.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -25,6 +26,8 @@ struct BenchArgs {
   bool profile = false;
   bool reference = false;
   bool no_row_chains = false;
+  std::string against;
+  int rounds = 10;
 };
 
 double quantile(std::vector<double> v, double q) {
@@ -33,47 +36,113 @@ double quantile(std::vector<double> v, double q) {
   return v[i];
 }
 
-int run_bench(const BenchArgs& a) {
-  set_num_threads(a.threads);
-  auto load_opts = a.model.to_load_options();
-  if (!load_opts.ok()) return report_error(load_opts.status());
-  auto loaded = runtime::load_model(a.model.model, *load_opts);
-  if (!loaded.ok()) return report_error(loaded.status());
-  const ir::Graph& g = loaded->graph;
+// A model planned on an engine, with its synthetic input: values in [0, 1) (latency does not
+// depend on them for these models).
+struct Bench {
+  runtime::LoadedModel loaded;
+  std::unique_ptr<runtime::Engine> engine;
+  std::vector<Tensor> inputs;
+  std::vector<Tensor> outputs;
+
+  Expected<double> run_ms() {
+    const auto t0 = std::chrono::steady_clock::now();
+    YQ_RETURN_IF_ERROR(engine->run(inputs, &outputs));
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+};
+
+Expected<Bench> make_bench(const BenchArgs& a, const std::string& path) {
+  YQ_ASSIGN_OR_RETURN(runtime::LoadOptions load_opts, a.model.to_load_options());
+  Bench b;
+  YQ_ASSIGN_OR_RETURN(b.loaded, runtime::load_model(path, load_opts));
+  const ir::Graph& g = b.loaded.graph;
   runtime::EngineOptions eo;
   eo.threads = a.threads;
   eo.profile = a.profile;
   eo.use_onednn = !a.reference;
   eo.row_chains = !a.no_row_chains;
   auto engine = runtime::Engine::create(g, eo);
-  if (!engine.ok()) return report_error(engine.status().with_context(a.model.model));
-
-  // Synthetic input in [0, 1): latency does not depend on the values for these models.
+  if (!engine.ok()) return engine.status().with_context(path);
+  b.engine = std::move(*engine);
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> dist(0.f, 1.f);
-  std::vector<Tensor> inputs;
   for (ir::ValueId v : g.inputs()) {
     Tensor t = Tensor::empty(g.value(v).dtype, g.value(v).shape);
     if (t.dtype() == DType::kF32) {
       for (float& x : std::span<float>(t.data<float>(), t.numel())) x = dist(rng);
     }
-    inputs.push_back(std::move(t));
+    b.inputs.push_back(std::move(t));
   }
-  std::vector<Tensor> outputs;
-  for (int i = 0; i < a.warmup; ++i) {
-    if (Status s = (*engine)->run(inputs, &outputs); !s.ok()) return report_error(s);
+  return b;
+}
+
+// `yoloq bench MODEL --against OTHER`: both engines in one process, in rounds of blocks of
+// `iters` runs (MODEL, OTHER, OTHER, MODEL), so a slower spell of a shared machine (another
+// tenant on the core's sibling thread makes runs up to 1.5x slower for seconds) hits both alike.
+// The ratio is the median over rounds of MODEL's median run over OTHER's in that round.
+int run_against(const BenchArgs& a, Bench& self) {
+  auto other = make_bench(a, a.against);
+  if (!other.ok()) return report_error(other.status());
+  for (int i = 0; i < a.warmup; ++i)
+    for (Bench* b : {&self, &*other})
+      if (auto ms = b->run_ms(); !ms.ok()) return report_error(ms.status());
+  std::vector<double> mine, theirs, ratios;
+  for (int r = 0; r < a.rounds; ++r) {
+    std::vector<double> round_mine, round_theirs;
+    for (Bench* b : {&self, &*other, &*other, &self}) {
+      for (int i = 0; i < a.iters; ++i) {
+        auto ms = b->run_ms();
+        if (!ms.ok()) return report_error(ms.status());
+        (b == &self ? round_mine : round_theirs).push_back(*ms);
+      }
+    }
+    ratios.push_back(quantile(round_mine, 0.5) / quantile(round_theirs, 0.5));
+    mine.insert(mine.end(), round_mine.begin(), round_mine.end());
+    theirs.insert(theirs.end(), round_theirs.begin(), round_theirs.end());
   }
+  nlohmann::json j = {{"model", a.model.model},
+                      {"threads", num_threads()},
+                      {"rounds", a.rounds},
+                      {"iters", a.iters},
+                      {"median_ms", quantile(mine, 0.5)},
+                      {"min_ms", *std::min_element(mine.begin(), mine.end())},
+                      {"against", {{"model", a.against}, {"median_ms", quantile(theirs, 0.5)},
+                                   {"min_ms", *std::min_element(theirs.begin(), theirs.end())}}},
+                      {"ratio", quantile(ratios, 0.5)},
+                      {"ratio_p10", quantile(ratios, 0.1)},
+                      {"ratio_p90", quantile(ratios, 0.9)}};
+  if (a.model.json) {
+    print_json(j);
+    return 0;
+  }
+  std::printf("%s against %s: %d threads, %d rounds of 4 x %d runs\n", a.model.model.c_str(), a.against.c_str(),
+              num_threads(), a.rounds, a.iters);
+  std::printf("latency    median %.3f ms against %.3f ms\n", j["median_ms"].get<double>(),
+              j["against"]["median_ms"].get<double>());
+  std::printf("ratio      %.3f (rounds p10 %.3f, p90 %.3f)\n", j["ratio"].get<double>(), j["ratio_p10"].get<double>(),
+              j["ratio_p90"].get<double>());
+  return 0;
+}
+
+int run_bench(const BenchArgs& a) {
+  set_num_threads(a.threads);
+  auto bench = make_bench(a, a.model.model);
+  if (!bench.ok()) return report_error(bench.status());
+  if (!a.against.empty()) return run_against(a, *bench);
+  const ir::Graph& g = bench->loaded.graph;
+  for (int i = 0; i < a.warmup; ++i)
+    if (auto ms = bench->run_ms(); !ms.ok()) return report_error(ms.status());
   std::vector<double> ms;
   for (int i = 0; i < a.iters; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    if (Status s = (*engine)->run(inputs, &outputs); !s.ok()) return report_error(s);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    auto t = bench->run_ms();
+    if (!t.ok()) return report_error(t.status());
+    ms.push_back(*t);
   }
   const int64_t batch = g.inputs().empty() || g.value(g.inputs()[0]).shape.empty() ? 1 : g.value(g.inputs()[0]).shape[0];
   const double median = quantile(ms, 0.5);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  const runtime::EngineStats& es = (*engine)->stats();
+  const runtime::EngineStats& es = bench->engine->stats();
 
   nlohmann::json j = {{"model", a.model.model},
                       {"runtime", a.reference ? "yoloq-reference" : "yoloq"},
@@ -133,6 +202,10 @@ Runner add_bench_command(CLI::App& app) {
   cmd->add_flag("--reference", a->reference, "run every op on the scalar reference kernels");
   cmd->add_flag("--no-row-chains", a->no_row_chains,
                 "INT8: run every step over all threads, none in row chains (for A/B timing)");
+  cmd->add_option("--against", a->against,
+                  "a second model to time in the same process, alternating blocks of --iters runs; "
+                  "reports both medians and this model's over it (e.g. INT8 over FP32)");
+  cmd->add_option("--rounds", a->rounds, "--against: rounds of 4 blocks")->check(CLI::Range(1, 10000));
   return [a] { return run_bench(*a); };
 }
 
