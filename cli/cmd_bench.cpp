@@ -13,6 +13,7 @@
 #include "base/threads.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/latency.h"
 #include "runtime/engine.h"
 
 namespace yq::cli {
@@ -29,12 +30,6 @@ struct BenchArgs {
   std::string against;
   int rounds = 10;
 };
-
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  return v[i];
-}
 
 // A model planned on an engine, with its synthetic input: values in [0, 1) (latency does not
 // depend on them for these models).
@@ -76,51 +71,31 @@ Expected<Bench> make_bench(const BenchArgs& a, const std::string& path) {
   return b;
 }
 
-// `yoloq bench MODEL --against OTHER`: both engines in one process, in rounds of blocks of
-// `iters` runs (MODEL, OTHER, OTHER, MODEL), so a slower spell of a shared machine (another
-// tenant on the core's sibling thread makes runs up to 1.5x slower for seconds) hits both alike.
-// The ratio is the median over rounds of MODEL's median run over OTHER's in that round.
+// `yoloq bench MODEL --against OTHER`: both engines in one process, timed by compare_latency.
 int run_against(const BenchArgs& a, Bench& self) {
   auto other = make_bench(a, a.against);
   if (!other.ok()) return report_error(other.status());
-  for (int i = 0; i < a.warmup; ++i)
-    for (Bench* b : {&self, &*other})
-      if (auto ms = b->run_ms(); !ms.ok()) return report_error(ms.status());
-  std::vector<double> mine, theirs, ratios;
-  for (int r = 0; r < a.rounds; ++r) {
-    std::vector<double> round_mine, round_theirs;
-    for (Bench* b : {&self, &*other, &*other, &self}) {
-      for (int i = 0; i < a.iters; ++i) {
-        auto ms = b->run_ms();
-        if (!ms.ok()) return report_error(ms.status());
-        (b == &self ? round_mine : round_theirs).push_back(*ms);
-      }
-    }
-    ratios.push_back(quantile(round_mine, 0.5) / quantile(round_theirs, 0.5));
-    mine.insert(mine.end(), round_mine.begin(), round_mine.end());
-    theirs.insert(theirs.end(), round_theirs.begin(), round_theirs.end());
-  }
+  auto c = compare_latency([&] { return self.run_ms(); }, [&] { return other->run_ms(); }, a.rounds, a.iters,
+                           a.warmup);
+  if (!c.ok()) return report_error(c.status());
   nlohmann::json j = {{"model", a.model.model},
                       {"threads", num_threads()},
                       {"rounds", a.rounds},
                       {"iters", a.iters},
-                      {"median_ms", quantile(mine, 0.5)},
-                      {"min_ms", *std::min_element(mine.begin(), mine.end())},
-                      {"against", {{"model", a.against}, {"median_ms", quantile(theirs, 0.5)},
-                                   {"min_ms", *std::min_element(theirs.begin(), theirs.end())}}},
-                      {"ratio", quantile(ratios, 0.5)},
-                      {"ratio_p10", quantile(ratios, 0.1)},
-                      {"ratio_p90", quantile(ratios, 0.9)}};
+                      {"median_ms", c->a_ms},
+                      {"min_ms", c->a_min_ms},
+                      {"against", {{"model", a.against}, {"median_ms", c->b_ms}, {"min_ms", c->b_min_ms}}},
+                      {"ratio", c->ratio},
+                      {"ratio_p10", c->ratio_p10},
+                      {"ratio_p90", c->ratio_p90}};
   if (a.model.json) {
     print_json(j);
     return 0;
   }
   std::printf("%s against %s: %d threads, %d rounds of 4 x %d runs\n", a.model.model.c_str(), a.against.c_str(),
               num_threads(), a.rounds, a.iters);
-  std::printf("latency    median %.3f ms against %.3f ms\n", j["median_ms"].get<double>(),
-              j["against"]["median_ms"].get<double>());
-  std::printf("ratio      %.3f (rounds p10 %.3f, p90 %.3f)\n", j["ratio"].get<double>(), j["ratio_p10"].get<double>(),
-              j["ratio_p90"].get<double>());
+  std::printf("latency    median %.3f ms against %.3f ms\n", c->a_ms, c->b_ms);
+  std::printf("ratio      %.3f (rounds p10 %.3f, p90 %.3f)\n", c->ratio, c->ratio_p10, c->ratio_p90);
   return 0;
 }
 

@@ -33,6 +33,7 @@
 #include "base/threads.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/latency.h"
 #include "cli/map_scorer.h"
 #include "cli/quant_options.h"
 #include "detect/preprocess.h"
@@ -637,8 +638,18 @@ int run_quantize(const QuantizeArgs& a) {
   if (!int8_engine.ok()) return report_error(int8_engine.status().with_context(a.out));
   const Shape& in_shape = qgraph.value(qgraph.inputs()[0]).shape;
   Tensor probe = Tensor::zeros(DType::kF32, in_shape);
-  const double fp32_ms = median_latency_ms(*fp32->engine, probe, a.bench_iters);
-  const double int8_ms = median_latency_ms(**int8_engine, probe, a.bench_iters);
+  // Interleaved in blocks (cli/latency.h): a slow spell of the machine hits both alike.
+  std::vector<Tensor> probe_out;
+  auto timed = [&](runtime::Engine& e) -> Expected<double> {
+    const auto t0 = std::chrono::steady_clock::now();
+    YQ_RETURN_IF_ERROR(e.run({&probe, 1}, &probe_out));
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const int blocks = std::max(1, a.bench_iters / 10);
+  auto lat = compare_latency([&] { return timed(**int8_engine); }, [&] { return timed(*fp32->engine); }, blocks,
+                             std::max(1, a.bench_iters / (2 * blocks)), 3);
+  if (!lat.ok()) return report_error(lat.status().with_context(a.out));
+  const double fp32_ms = lat->b_ms, int8_ms = lat->a_ms;
   std::error_code ec;
   const auto fp32_bytes = std::filesystem::file_size(a.model.model, ec);
   // Depthwise convs whose input apply_quantization equalized (quant/equalize_depthwise.h).
@@ -668,7 +679,7 @@ int run_quantize(const QuantizeArgs& a) {
                       {"equalized_depthwise_layers", equalized},
                       {"table_activations", table_activations},
                       {"zero_point_values", zero_point_values},
-                      {"latency_ms", {{"fp32", fp32_ms}, {"int8", int8_ms}, {"ratio", int8_ms / fp32_ms}}},
+                      {"latency_ms", {{"fp32", fp32_ms}, {"int8", int8_ms}, {"ratio", lat->ratio}}},
                       {"size_bytes", {{"fp32_onnx", fp32_bytes}, {"qdq_onnx", qdq->size()}, {"int8_weights", es.weight_bytes}}},
                       {"engine", {{"int8_kernels", es.int8_kernels}, {"quantize_ops", es.quantize_ops},
                                   {"dequantize_ops", es.dequantize_ops}, {"requantize_ops", es.requantize_ops},
@@ -720,7 +731,7 @@ int run_quantize(const QuantizeArgs& a) {
   for (const auto& l : losses) std::printf("    %s\n", quant::describe_channel_loss(l).c_str());
   if (!equalized.empty()) std::printf("  %zu depthwise convs read per-channel equalized inputs\n", equalized.size());
   std::printf("  wrote %s, %s, %s\n", a.out.c_str(), ranges_path.c_str(), trt_path.c_str());
-  std::printf("  latency  fp32 %.2f ms  int8 %.2f ms  (int8/fp32 %.2f)\n", fp32_ms, int8_ms, int8_ms / fp32_ms);
+  std::printf("  latency  fp32 %.2f ms  int8 %.2f ms  (int8/fp32 %.2f)\n", fp32_ms, int8_ms, lat->ratio);
   std::printf("  size     fp32 onnx %.2f MiB  qdq onnx %.2f MiB\n", fp32_bytes / 1048576.0, qdq->size() / 1048576.0);
   std::printf("  engine   %d int8 kernels, %d quantize, %d dequantize, %d requantize, %d reorders\n", es.int8_kernels,
               es.quantize_ops, es.dequantize_ops, es.requantize_ops, es.reorders);

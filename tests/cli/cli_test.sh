@@ -48,6 +48,21 @@ if [ -f "$model" ]; then
   expect_error bad-method "entropy" "$yoloq" quantize "$model" --calib "$tmp/empty_calib" --method kl --out "$tmp/q/x.onnx"
   expect_error equalize-needs-depthwise "needs --quantize-depthwise" "$yoloq" quantize "$model" \
     --calib "$data/coco128/images/train2017" --equalize-depthwise lossy --out "$tmp/q/x.onnx"
+  expect_error bench-against-missing "$tmp/nope.onnx" "$yoloq" bench "$model" --against "$tmp/nope.onnx" --iters 1
+  # --against: both models timed in one process; the ratio is this model's median over the other's.
+  fastest="$data/models/fastestdet_352_coco.onnx"
+  if "$yoloq" bench "$fastest" --against "$model" --iters 2 --rounds 3 --warmup 0 --json >"$tmp/j" 2>"$tmp/err" &&
+     /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["rounds"] == 3 and d["against"]["model"].endswith("yolox_nano_416_coco.onnx"), d
+assert 0 < d["ratio_p10"] <= d["ratio"] <= d["ratio_p90"], d
+assert 0 < d["min_ms"] <= d["median_ms"] and 0 < d["against"]["min_ms"] <= d["against"]["median_ms"], d
+' "$tmp/j"; then
+    echo "ok   bench-against"; pass=$((pass + 1))
+  else
+    echo "FAIL bench-against"; cat "$tmp/j" "$tmp/err"; fails=$((fails + 1))
+  fi
   for cmd in info "bench --iters 2 --warmup 0"; do
     # shellcheck disable=SC2086
     if "$yoloq" $cmd "$model" --json >"$tmp/j" 2>"$tmp/err" && /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/j"; then
