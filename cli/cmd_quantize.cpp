@@ -660,7 +660,9 @@ int run_quantize(const QuantizeArgs& a) {
   const std::vector<std::string> float_layers = float_compute_layers(qgraph, policy, *plan, &depthwise_float);
   const runtime::EngineStats& es = (*int8_engine)->stats();
   int table_activations = 0;  // --table-activations: activations the engine runs as byte tables
-  for (const auto& k : es.kernels) table_activations += k.impl.rfind("int8:table:", 0) == 0 ? 1 : 0;
+  // A table pass ("int8:table:silu") or one fused with its 1x1 conv ("int8:conv1x1+table:silu").
+  for (const auto& k : es.kernels)
+    table_activations += k.impl.rfind("int8:table:", 0) == 0 || k.impl.rfind("int8:conv1x1+table:", 0) == 0 ? 1 : 0;
   int zero_point_values = 0;  // --zero-points: activations stored as u8 with a zero point
   for (const auto& [name, r] : ranges.tensors) zero_point_values += r.zero_point != 0 ? 1 : 0;
 

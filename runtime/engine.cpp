@@ -64,7 +64,7 @@ struct Group {
 
 enum class StepKind {
   kDnnl, kReorder, kRef, kFakeQuant, kCopy, kChannelGather, kMultiGather, kByteTable, kTableAdd, kMaxPool, kAvgPool,
-  kSwish, kUpsample
+  kSwish, kUpsample, kPointwiseTable
 };
 
 // One strided box of a kCopy step: out[i·os] = in[i·is] over `dims`, offsets and strides in
@@ -129,6 +129,11 @@ struct Step {
   // after the rows (channels 0: none).
   int8::PaddedBorder border;
   int8::UpsampleNearest upsample;  // kUpsample: reads {x}, writes from byte table_dst_off of its slot
+  // kPointwiseTable (fuse_pointwise_tables): reads {src}, `pixels` pixels src_pixel_stride bytes
+  // apart; writes like the kByteTable it replaced (table_row_len, table_out_stride, table_dst_off,
+  // border).
+  std::shared_ptr<const int8::PointwiseTable> pointwise;
+  int64_t src_pixel_stride = 0;
   int8::PoolNhwc pool;     // kMaxPool, kAvgPool
   int8::AvgPoolQuant avg;  // kAvgPool
   // Row chains (runtime/row_chain.h, plan_row_chains). The first step of a chain holds its end
@@ -434,6 +439,8 @@ struct Engine::Impl {
   std::map<ir::ValueId, int> f32_source;
   std::map<ir::ValueId, int> entry_quantize_step;
   void prune_entry_quantizes();
+  void fuse_pointwise_tables();
+  void erase_step(size_t idx);
 
   // f32 4-d NCHW (plain abcd) with at most int8::kMaxInterleaveChannels channels -> int8 NHWC
   // (acdb) of the same dims: what int8::quantize_nchw_to_nhwc does in one pass.
@@ -1014,6 +1021,7 @@ Status Engine::Impl::plan(const ir::Graph& g) {
   }
 
   prune_entry_quantizes();
+  fuse_pointwise_tables();
   plan_row_chains();
 
   // Lifetimes in steps, then one arena for every group. A buffer touched anywhere in a row chain
@@ -1072,11 +1080,134 @@ void Engine::Impl::prune_entry_quantizes() {
   }
   std::sort(dead.rbegin(), dead.rend());
   for (int idx : dead) {
-    const int info = steps[idx].info;
-    steps.erase(steps.begin() + idx);
-    stats.kernels.erase(stats.kernels.begin() + info);
-    for (Step& st : steps) st.info -= st.info > info ? 1 : 0;
+    erase_step(idx);
     --stats.quantize_ops;
+  }
+}
+
+// Removes step idx and its line in stats.kernels.
+void Engine::Impl::erase_step(size_t idx) {
+  const int info = steps[idx].info;
+  steps.erase(steps.begin() + static_cast<std::ptrdiff_t>(idx));
+  stats.kernels.erase(stats.kernels.begin() + info);
+  for (Step& st : steps) st.info -= st.info > info ? 1 : 0;
+}
+
+namespace {
+
+// The constants of a 1x1 int8 conv primitive in the form int8::make_pointwise_table takes: its
+// weights (unpacked from oneDNN's layout), bias, output scales and its one linear post-op. nullopt
+// for any other primitive (a padded, strided or grouped conv, other post-ops, a runtime zero
+// point, packed weights that do not reorder back).
+std::optional<int8::PointwiseTable> pointwise_table_of(const fp32::DnnlKernel& dk, const int8::ByteTable& table,
+                                                       const dnnl::engine& eng) {
+  const_dnnl_primitive_desc_t pd = nullptr;
+  const dnnl_convolution_desc_t* cd = nullptr;
+  if (dnnl_primitive_get_primitive_desc(dk.prim.get(), &pd) != dnnl_success ||
+      dnnl_primitive_desc_query(pd, dnnl_query_convolution_d, 0, &cd) != dnnl_success || cd == nullptr)
+    return std::nullopt;
+  const dnnl_memory_desc_t* w = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+  if (w == nullptr || w->ndims != 4 || w->dims[2] != 1 || w->dims[3] != 1 || cd->src_desc.ndims != 4)
+    return std::nullopt;
+  for (int i = 0; i < 2; ++i)
+    if (cd->strides[i] != 1 || cd->dilates[i] != 0 || cd->padding[0][i] != 0 || cd->padding[1][i] != 0)
+      return std::nullopt;
+  const dnnl_data_type_t src_dt = cd->src_desc.data_type, dst_dt = cd->dst_desc.data_type;
+  if ((src_dt != dnnl_u8 && src_dt != dnnl_s8) || (dst_dt != dnnl_u8 && dst_dt != dnnl_s8)) return std::nullopt;
+  const_dnnl_primitive_attr_t attr = nullptr;
+  const_dnnl_post_ops_t po = nullptr;
+  if (dnnl_primitive_desc_get_attr(pd, &attr) != dnnl_success ||
+      dnnl_primitive_attr_get_post_ops(attr, &po) != dnnl_success || dnnl_post_ops_len(po) != 1 ||
+      dnnl_post_ops_get_kind(po, 0) != dnnl_eltwise)
+    return std::nullopt;
+  float po_scale = 0.f, alpha = 0.f, beta = 0.f;
+  dnnl_alg_kind_t alg{};
+  if (dnnl_post_ops_get_params_eltwise(po, 0, &po_scale, &alg, &alpha, &beta) != dnnl_success ||
+      alg != dnnl_eltwise_linear || po_scale != 1.f)
+    return std::nullopt;
+  dnnl_dim_t count = 0;
+  int mask = 0;
+  const float* oscales = nullptr;
+  if (dnnl_primitive_attr_get_output_scales(attr, &count, &mask, &oscales) != dnnl_success) return std::nullopt;
+  const int64_t oc = w->dims[0], ic = w->dims[1];
+  if (count != 1 && count != oc) return std::nullopt;
+  std::vector<float> scale(oc), bias(oc, 0.f);
+  for (int64_t c = 0; c < oc; ++c) scale[c] = oscales[count == 1 ? 0 : c];
+  std::vector<int8_t> codes(static_cast<size_t>(oc * ic));
+  for (const auto& [arg, m] : dk.owned_args) {
+    if (arg == DNNL_ARG_WEIGHTS) {
+      try {
+        memory plain(memory::desc({oc, ic, 1, 1}, memory::data_type::s8, memory::format_tag::oihw), eng, codes.data());
+        dnnl::stream s(eng);
+        dnnl::reorder(m, plain).execute(s, const_cast<memory&>(m), plain);
+        s.wait();
+      } catch (const dnnl::error&) {
+        return std::nullopt;  // e.g. a layout with s8-source compensation, which does not reorder back
+      }
+    } else if (arg == DNNL_ARG_BIAS) {
+      const memory::desc bd = m.get_desc();
+      if (bd.data_type() != memory::data_type::f32 || bd.get_size() != static_cast<size_t>(oc) * sizeof(float))
+        return std::nullopt;
+      const auto* b = static_cast<const float*>(m.get_data_handle());
+      bias.assign(b, b + oc);
+    } else {
+      return std::nullopt;  // a zero point or a channel scale argument
+    }
+  }
+  return int8::make_pointwise_table(codes.data(), oc, ic, scale.data(), bias.data(), alpha, beta, src_dt == dnnl_s8,
+                                    dst_dt == dnnl_u8, table);
+}
+
+}  // namespace
+
+// A 1x1 int8 conv whose output only a byte table reads becomes one kPointwiseTable step (at the
+// conv's place; the table's step and line in the stats go): int8::PointwiseTable says why.
+void Engine::Impl::fuse_pointwise_tables() {
+  if (!opts.use_onednn || !opts.fuse_pointwise_tables || !int8::pointwise_table_supported()) return;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    Step& conv = steps[i];
+    if (conv.kind != StepKind::kDnnl || conv.dk == nullptr || conv.node == nullptr || conv.pre_src >= 0 ||
+        conv.dk->sum_input >= 0 || conv.args.size() != 2 || conv.writes.size() != 1 || conv.reads.size() != 1)
+      continue;
+    if (conv.node->op_type != "Conv" && conv.node->op_type != "FusedConv") continue;
+    const int x = conv.writes[0];
+    if (slots[x].group < 0 || groups[slots[x].group].pinned || buffer_shared(x)) continue;
+    size_t t = steps.size();
+    int readers = 0;
+    for (size_t j = 0; j < steps.size(); ++j)
+      if (std::find(steps[j].reads.begin(), steps[j].reads.end(), x) != steps[j].reads.end()) {
+        ++readers;
+        t = j;
+      }
+    if (readers != 1 || steps[t].kind != StepKind::kByteTable || steps[t].reads[0] != x) continue;
+    const StepArg& src = conv.args[0].arg == DNNL_ARG_SRC ? conv.args[0] : conv.args[1];
+    const StepArg& dst = conv.args[0].arg == DNNL_ARG_SRC ? conv.args[1] : conv.args[0];
+    const memory::dims sd = src.desc.dims(), dd = dst.desc.dims();
+    if (sd.size() != 4 || dd.size() != 4 || !image_rows_desc(src.desc, sd[2]) || !image_rows_desc(dst.desc, dd[2]) ||
+        dst.desc.data.format_desc.blocking.strides[3] != dd[1])
+      continue;  // pixels row-major in both; the pre-activation dense (what the table's rows index)
+    std::optional<int8::PointwiseTable> k = pointwise_table_of(*conv.dk, steps[t].table, eng);
+    if (!k || k->ic != sd[1] || k->oc != dd[1]) continue;
+    Step& table = steps[t];
+    Step f;
+    f.kind = StepKind::kPointwiseTable;
+    f.node = conv.node;
+    f.info = conv.info;
+    f.reads = conv.reads;
+    f.writes = table.writes;
+    f.pixels = dd[2] * dd[3];
+    f.src_pixel_stride = src.desc.data.format_desc.blocking.strides[3];
+    f.pointwise = std::make_shared<const int8::PointwiseTable>(std::move(*k));
+    f.table_row_len = table.table_row_len > 0 ? table.table_row_len : f.pixels * dd[1];
+    f.table_out_stride = table.table_row_len > 0 ? table.table_out_stride : f.table_row_len;
+    f.table_dst_off = table.table_dst_off;
+    f.border = table.border;
+    std::string impl = stats.kernels[table.info].impl;  // "int8:table:silu(...)"
+    stats.kernels[f.info].impl = "int8:conv1x1+" + impl.substr(impl.find(':') + 1);
+    --stats.onednn_kernels;
+    steps[i] = std::move(f);
+    erase_step(t);
+    if (t < i) --i;
   }
 }
 
@@ -1157,6 +1288,10 @@ std::optional<int64_t> Engine::Impl::chain_rows_of(Step& st) {
     }
     case StepKind::kSwish:
       return elementwise(st.pixels);
+    case StepKind::kPointwiseTable:
+      if (!rows_major(st.reads[0]) || st.pixels % h != 0) return std::nullopt;
+      st.units_per_row = st.pixels / h;
+      return h;
     case StepKind::kReorder:
       if (st.dense != Step::Dense::kQuantize && st.dense != Step::Dense::kDequantize) return std::nullopt;
       return elementwise(shape_numel(slots[st.reads[0]].shape));
@@ -1307,7 +1442,8 @@ void Engine::Impl::bind() {
       if (!st.bands.empty()) bind_bands(st);
     } else if (st.kind == StepKind::kFakeQuant || st.kind == StepKind::kCopy || st.kind == StepKind::kChannelGather ||
                st.kind == StepKind::kMultiGather || st.kind == StepKind::kSwish ||
-               st.kind == StepKind::kByteTable || st.kind == StepKind::kMaxPool || st.kind == StepKind::kAvgPool) {
+               st.kind == StepKind::kByteTable || st.kind == StepKind::kMaxPool || st.kind == StepKind::kAvgPool ||
+               st.kind == StepKind::kPointwiseTable) {
       // nothing to bind: execute_step reads the slot pointers
     } else {
       st.ref_in_t.reserve(st.ref_in.size());
@@ -1440,6 +1576,12 @@ Status Engine::Impl::execute_step(Step& st) {
     case StepKind::kUpsample:
       int8::run_upsample_nearest(st.upsample, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr + st.table_dst_off);
       return ok_status();
+    case StepKind::kPointwiseTable:
+      int8::run_pointwise_table(*st.pointwise, slots[st.reads[0]].ptr, st.src_pixel_stride,
+                                slots[st.writes[0]].ptr + st.table_dst_off, st.table_row_len, st.table_out_stride, 0,
+                                st.pixels);
+      if (st.border.channels > 0) int8::fill_border(st.border, slots[st.writes[0]].ptr);
+      return ok_status();
     case StepKind::kTableAdd:
       if (st.table_row_len > 0) {
         int8::run_table_add_rows(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr,
@@ -1538,6 +1680,12 @@ Status Engine::Impl::execute_step_rows(Step& st, int band, int64_t row0, int64_t
         int8::run_table_add(st.table_add, slots[st.reads[0]].ptr + u0, slots[st.reads[1]].ptr + u0,
                             slots[st.writes[0]].ptr + u0, units);
       }
+      return ok_status();
+    case StepKind::kPointwiseTable:
+      int8::run_pointwise_table(*st.pointwise, slots[st.reads[0]].ptr, st.src_pixel_stride,
+                                slots[st.writes[0]].ptr + st.table_dst_off, st.table_row_len, st.table_out_stride, u0,
+                                u0 + units);
+      if (band == 0 && st.border.channels > 0) int8::fill_border(st.border, slots[st.writes[0]].ptr);
       return ok_status();
     case StepKind::kSwish:
       fp32::swish(reinterpret_cast<const float*>(slots[st.reads[0]].ptr) + u0,

@@ -40,6 +40,9 @@ struct EngineOptions {
   // same image rows) as one row chain, a band of rows per thread (runtime/row_chain.h). Off: one
   // step at a time, every step over all threads. Outputs are the same either way.
   bool row_chains = true;
+  // INT8: a 1x1 conv whose output only a byte table (SiLU, ...) reads runs with the table as yoloq's
+  // one kernel (int8::PointwiseTable). Off: oneDNN's conv, then the table pass. The same codes.
+  bool fuse_pointwise_tables = true;
 };
 
 struct KernelInfo {

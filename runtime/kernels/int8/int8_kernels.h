@@ -187,6 +187,35 @@ void run_byte_table(const ByteTable& t, const void* in, void* out, int64_t n);
 void run_byte_table_rows(const ByteTable& t, const void* in, void* out, int64_t rows, int64_t row_len,
                          int64_t out_stride);
 
+// A 1x1 int8 conv (stride 1, no padding, one group, no residual) whose output only a ByteTable
+// reads, as one pass (int8_pointwise_table.cpp): per output channel c, pre = saturate(
+// round_half_even(fma((acc + bias[c]) * scale[c], alpha, beta))) to the pre-activation's code
+// range (oneDNN's int8 epilogue and its linear post-op, float operation by float operation: the
+// same codes), then out = table[byte(pre)]. acc sums u8 (or s8) source codes times s8 weights
+// over ic channels. Why: the table pass after each of YOLOX-Nano's
+// 1x1 convs cost a read and a write of every code; here the codes go from the accumulator
+// through the table in registers.
+// Needs ic % 4 == 0 and oc % 16 == 0 (nullopt otherwise) and AVX-512 VNNI + VBMI to run.
+struct PointwiseTable {
+  int64_t ic = 0, oc = 0;
+  bool src_s8 = false, dst_u8 = true;  // dst_u8: the pre-activation's code range is u8's
+  float alpha = 1.f, beta = 0.f;
+  std::vector<int8_t> weights;         // [oc / 16][ic / 4][16][4]
+  std::vector<float> scale, bias;      // per output channel; bias in accumulator units
+  std::vector<int32_t> compensation;   // per output channel: 128 * sum of weights for an s8 source
+  ByteTable table;
+};
+bool pointwise_table_supported();
+// w: [oc][ic] int8 codes; bias may be null (zero).
+std::optional<PointwiseTable> make_pointwise_table(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
+                                                   const float* bias, float alpha, float beta, bool src_s8,
+                                                   bool dst_u8, const ByteTable& table);
+// Pixels [p0, p1): source pixel p at src + p * src_pixel_stride (ic codes); its oc outputs at
+// byte p * oc of a destination laid out in rows of dst_row_len bytes, dst_row_stride apart (dense:
+// both the same; a Concat's pixels or a padded buffer's rows: as run_byte_table_rows).
+void run_pointwise_table(const PointwiseTable& k, const void* src, int64_t src_pixel_stride, void* dst,
+                         int64_t dst_row_len, int64_t dst_row_stride, int64_t p0, int64_t p1);
+
 // A residual block's activation and add between 8-bit codes (int8_table_add.cpp): y =
 // quantize(f(dequantize(t)) + dequantize(r), y) elementwise over n values of one dense layout.
 // How the engine runs Activation(t) -> Add(., r) when t, r and y are int8 and the activation's

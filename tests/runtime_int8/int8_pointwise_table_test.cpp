@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+// int8::PointwiseTable, a 1x1 int8 conv and its byte table in one pass: against its documented
+// arithmetic computed one value at a time (exact), over u8 and s8 sources and pre-activations,
+// pixel counts off the 5/6/8-pixel blocks, channel blocks of 16 to 128 and a source wider than the
+// conv's channels, written dense, into a Concat's pixels and into a padded buffer's rows; then in
+// graphs, the same bytes as oneDNN's conv followed by the table pass.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "runtime/kernels/int8/int8_kernels.h"
+#include "tests/runtime_int8/int8_test_util.h"
+
+namespace yq::runtime {
+namespace {
+
+using namespace int8_testing;
+
+struct Case {
+  int64_t ic, oc, pixels, src_stride;
+  bool src_s8, dst_u8;
+  int64_t per_row, row_stride;  // destination: rows of per_row pixels, row_stride bytes apart
+};
+
+TEST(PointwiseTable, MatchesItsArithmeticValueByValue) {
+  if (!int8::pointwise_table_supported()) GTEST_SKIP() << "SKIPPED: no AVX-512 VNNI + VBMI on this CPU";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const Case cases[] = {
+      {16, 32, 37, 16, false, true, 37, 37 * 32},  // dense (one row)
+      {64, 64, 11, 64, true, false, 11, 11 * 64},  // s8 in and out
+      {36, 16, 19, 40, false, true, 1, 48},        // a wider source; into a Concat of 48 channels
+      {32, 48, 23, 32, true, true, 5, 7 * 48 + 16},  // three channel blocks; padded rows
+      {8, 80, 7, 8, false, false, 7, 7 * 80},      // five blocks (4 + 1)
+      {128, 128, 13, 128, false, true, 13, 13 * 128},
+      {4, 16, 1, 4, false, true, 1, 16},           // one pixel, one group of 4 channels
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("ic " + std::to_string(c.ic) + " oc " + std::to_string(c.oc) + " pixels " + std::to_string(c.pixels));
+    std::vector<int8_t> w(c.oc * c.ic);
+    for (int8_t& v : w) v = static_cast<int8_t>(byte(rng) - 128);
+    std::vector<float> scale(c.oc), bias(c.oc);
+    for (int64_t o = 0; o < c.oc; ++o) {
+      scale[o] = 1e-4f * static_cast<float>(1 + byte(rng));
+      bias[o] = static_cast<float>(byte(rng) - 128) * 37.5f;
+    }
+    const float alpha = 0.7f, beta = c.dst_u8 ? 100.f : 3.f;
+    int8::ByteTable table;
+    for (int i = 0; i < 256; ++i) table.out[i] = static_cast<uint8_t>(byte(rng));
+    auto k = int8::make_pointwise_table(w.data(), c.oc, c.ic, scale.data(), bias.data(), alpha, beta, c.src_s8,
+                                        c.dst_u8, table);
+    ASSERT_TRUE(k.has_value());
+    std::vector<uint8_t> src(c.pixels * c.src_stride + 8);
+    for (uint8_t& v : src) v = static_cast<uint8_t>(byte(rng));
+    const int64_t rows = (c.pixels + c.per_row - 1) / c.per_row;
+    std::vector<uint8_t> dst(rows * c.row_stride + 64, 0xEE), want = dst;
+    for (int64_t p = 0; p < c.pixels; ++p)
+      for (int64_t o = 0; o < c.oc; ++o) {
+        int32_t acc = 0;
+        for (int64_t i = 0; i < c.ic; ++i) {
+          const uint8_t x = src[p * c.src_stride + i];
+          acc += (c.src_s8 ? static_cast<int32_t>(static_cast<int8_t>(x)) : static_cast<int32_t>(x)) * w[o * c.ic + i];
+        }
+        const float f = std::fmaf((static_cast<float>(acc) + bias[o]) * scale[o], alpha, beta);
+        const float lo = c.dst_u8 ? 0.f : -128.f, hi = c.dst_u8 ? 255.f : 127.f;
+        const int32_t q = static_cast<int32_t>(std::nearbyint(std::min(std::max(f, lo), hi)));
+        const int64_t r = p / c.per_row, col = p % c.per_row;
+        want[r * c.row_stride + col * c.oc + o] = table.out[static_cast<uint8_t>(q)];
+      }
+    int8::run_pointwise_table(*k, src.data(), c.src_stride, dst.data(), c.per_row * c.oc, c.row_stride, 0, c.pixels);
+    EXPECT_EQ(std::memcmp(dst.data(), want.data(), dst.size()), 0);
+    // A range of pixels writes those pixels only.
+    std::vector<uint8_t> part(dst.size(), 0xEE);
+    int8::run_pointwise_table(*k, src.data(), c.src_stride, part.data(), c.per_row * c.oc, c.row_stride, 0,
+                              c.pixels / 2);
+    int8::run_pointwise_table(*k, src.data(), c.src_stride, part.data(), c.per_row * c.oc, c.row_stride,
+                              c.pixels / 2, c.pixels);
+    EXPECT_EQ(std::memcmp(part.data(), want.data(), part.size()), 0);
+  }
+}
+
+TEST(PointwiseTable, DeclinesChannelCountsOffItsBlocks) {
+  const int8_t w[17 * 5] = {};
+  const float s[17] = {}, b[17] = {};
+  int8::ByteTable t{};
+  EXPECT_FALSE(int8::make_pointwise_table(w, 17, 4, s, b, 1.f, 0.f, false, true, t).has_value());  // oc % 16
+  EXPECT_FALSE(int8::make_pointwise_table(w, 16, 5, s, b, 1.f, 0.f, false, true, t).has_value());  // ic % 4
+}
+
+// SiLU of `pre` as a yq Activation writing a new value `name`.
+ir::ValueId add_silu(ir::Graph& g, const std::string& name, ir::ValueId pre) {
+  ir::ValueId a = add_act(g, name, g.value(pre).shape);
+  ir::Attributes sa;
+  sa.set("activation", std::string("silu"));
+  g.node(g.add_node("Activation", name + "_silu", {pre}, {a}, sa)).domain = "yq";
+  return a;
+}
+
+// In graphs: fused exactly where a 1x1 conv's output only a table reads, and the same bytes as
+// oneDNN's conv followed by the table (s8 and u8 sources; a Concat slice as source; outputs dense,
+// into a Concat).
+TEST(PointwiseTable, GraphsGiveTheBytesOfOneDnnsConvAndTheTable) {
+  if (!int8::pointwise_table_supported()) GTEST_SKIP() << "SKIPPED: no AVX-512 VNNI + VBMI on this CPU";
+  ir::Graph g;
+  const Shape s{1, 32, 9, 11};
+  ir::ValueId x = add_input(g, "x", {1, 16, 9, 11});
+  g.value(x).qparams = sym(1.f / 127);  // s8 source
+  ir::ValueId pre = add_pointwise_conv(g, "pw1", x, 16, 32, s, 3100);
+  g.value(pre).qparams = *ir::QParams::per_tensor(6.f / 255, 170, DType::kU8);
+  ir::ValueId a = add_silu(g, "a", pre);
+  const ir::QParams cat_q = *ir::QParams::per_tensor(2.f / 255, 40, DType::kU8);
+  g.value(a).qparams = cat_q;
+  ir::ValueId pre2 = add_pointwise_conv(g, "pw2", a, 32, 16, {1, 16, 9, 11}, 3101);  // u8 source
+  g.value(pre2).qparams = *ir::QParams::per_tensor(5.f / 255, 150, DType::kU8);
+  ir::ValueId b = add_silu(g, "b", pre2);
+  g.value(b).qparams = cat_q;
+  ir::ValueId cat = add_channel_concat(g, "concat", {a, b}, "cat", {1, 48, 9, 11});
+  g.value(cat).qparams = cat_q;
+  ir::ValueId pre3 = add_pointwise_conv(g, "pw3", cat, 48, 64, {1, 64, 9, 11}, 3102);
+  g.value(pre3).qparams = *ir::QParams::per_tensor(6.f / 255, 170, DType::kU8);
+  ir::ValueId y = add_silu(g, "y", pre3);
+  g.value(y).qparams = sym(0.02f);
+  g.add_output(y);
+  g.add_output(cat);
+  const std::vector<Tensor> in = {random_tensor({1, 16, 9, 11}, 92)};
+  RunOut fused = run(g, in, true);
+  RunOut plain = run(g, in, true, true, /*fuse_pointwise_tables=*/false);
+  RunOut ref = run(g, in, false);
+  int kernels = 0;
+  for (const KernelInfo& k : fused.stats.kernels) kernels += k.impl.rfind("int8:conv1x1+table:silu", 0) == 0;
+  EXPECT_EQ(kernels, 3);
+  for (const KernelInfo& k : plain.stats.kernels) EXPECT_EQ(k.impl.find("conv1x1+"), std::string::npos) << k.node;
+  ASSERT_EQ(fused.outputs.size(), plain.outputs.size());
+  for (size_t i = 0; i < fused.outputs.size(); ++i)
+    EXPECT_EQ(std::memcmp(fused.outputs[i].raw(), plain.outputs[i].raw(), fused.outputs[i].nbytes()), 0) << i;
+  expect_outputs_within_one_lsb(fused, ref, {0.02, 2.f / 255});
+}
+
+}  // namespace
+}  // namespace yq::runtime
