@@ -53,20 +53,21 @@ done
 python3 - "$OUT" $MODELS <<'PY'
 import json, sys, os
 out, models = sys.argv[1], sys.argv[2:]
-print("| model | budget | calibrator | tables | FP32 mAP | full INT8 mAP | final mAP | drop | layers float (+ depthwise) | FP32 ms | INT8 ms | INT8/FP32 | met | seconds |")
-print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+print("| model | budget | calibrator | tables | FP32 mAP | full INT8 mAP | final mAP | drop | layers float (+ depthwise) | FP32 ms | INT8 ms | INT8/FP32 | rounds p10-p90 | met | seconds |")
+print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 for m in models:
     for f in sorted(os.listdir(out)):
-        if not (f.startswith(m + ".drop") and f.endswith(".json")) or f.endswith(".ranges.json"):
+        if not (f.startswith(m + ".drop") and f.endswith(".json")) or f.endswith((".ranges.json", ".bench.json")):
             continue
         j = json.load(open(os.path.join(out, f)))
         b = j["budget"]
         full = b["steps"][0]["map"] if b["steps"] else float("nan")
         secs = open(os.path.join(out, f[:-5] + ".seconds")).read().strip()
         bench = json.load(open(os.path.join(out, f[:-5] + ".bench.json")))
-        lat = {"fp32": bench["against"]["median_ms"], "int8": bench["median_ms"], "ratio": bench["ratio"]}
+        lat = {"fp32": bench["against"]["median_ms"], "int8": bench["median_ms"], "ratio": bench["ratio"],
+               "spread": f"{bench['ratio_p10']:.2f}-{bench['ratio_p90']:.2f}"}
         tables = j.get("table_activations", 0)
         print(f"| {m} | {b['max_drop']} | {j['method']} | {tables or 'no'} | {j['map']['fp32']:.2f} | {full:.2f} | {j['map']['int8']:.2f} "
               f"| {j['map']['drop']:.2f} | {len(j['float_layers'])} (+{len(j.get('depthwise_float_layers', []))}) "
-              f"| {lat['fp32']:.2f} | {lat['int8']:.2f} | {lat['ratio']:.2f} | {'yes' if b['met'] else 'no'} | {secs} |")
+              f"| {lat['fp32']:.2f} | {lat['int8']:.2f} | {lat['ratio']:.2f} | {lat['spread']} | {'yes' if b['met'] else 'no'} | {secs} |")
 PY
