@@ -1212,7 +1212,8 @@ void Engine::Impl::fuse_pointwise_tables() {
 }
 
 // The output image rows of a step that can run in a row chain, with units_per_row, halo and (a
-// kDnnl conv) its band primitives set; nullopt for any other step. A step is row-local when every
+// kDnnl conv) its band primitives set (a reorder gets classified on the way, classify_reorder);
+// nullopt for any other step. A step is row-local when every
 // output row is computed from the same row of its inputs (which then have its rows), so a band
 // runs it as soon as the band has run the steps before it; a conv whose rows read other rows
 // (kernel taller than 1, stride, padding) is a halo step, which waits for every band.

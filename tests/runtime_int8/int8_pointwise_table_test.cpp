@@ -89,15 +89,6 @@ TEST(PointwiseTable, DeclinesChannelCountsOffItsBlocks) {
   EXPECT_FALSE(int8::make_pointwise_table(w, 16, 5, s, b, 1.f, 0.f, false, true, t).has_value());  // ic % 4
 }
 
-// SiLU of `pre` as a yq Activation writing a new value `name`.
-ir::ValueId add_silu(ir::Graph& g, const std::string& name, ir::ValueId pre) {
-  ir::ValueId a = add_act(g, name, g.value(pre).shape);
-  ir::Attributes sa;
-  sa.set("activation", std::string("silu"));
-  g.node(g.add_node("Activation", name + "_silu", {pre}, {a}, sa)).domain = "yq";
-  return a;
-}
-
 // In graphs: fused exactly where a 1x1 conv's output only a table reads, and the same bytes as
 // oneDNN's conv followed by the table (s8 and u8 sources; a Concat slice as source; outputs dense,
 // into a Concat).

@@ -62,15 +62,6 @@ TEST(CutRows, ReadsTheHaloAndPadsOnlyAtTheImageEdges) {
   EXPECT_EQ(mid.pad_top + mid.pad_bottom, 0);
 }
 
-// SiLU of `pre` as a yq Activation writing a new value `name`.
-ir::ValueId add_silu(ir::Graph& g, const std::string& name, ir::ValueId pre) {
-  ir::ValueId a = add_act(g, name, g.value(pre).shape);
-  ir::Attributes sa;
-  sa.set("activation", std::string("silu"));
-  g.node(g.add_node("Activation", name + "_silu", {pre}, {a}, sa)).domain = "yq";
-  return a;
-}
-
 // A 3x3 FusedConv (no activation) with `group` groups and the given stride, "same" padding.
 ir::ValueId add_conv3x3(ir::Graph& g, const std::string& name, ir::ValueId x, int64_t ic, int64_t oc, int64_t group,
                         int64_t stride, const Shape& out, uint32_t seed) {

@@ -75,6 +75,15 @@ inline ir::ValueId add_pointwise_conv(ir::Graph& g, const std::string& name, ir:
   return y;
 }
 
+// SiLU of `pre` as a yq Activation (node `name`_silu) writing a new value `name`.
+inline ir::ValueId add_silu(ir::Graph& g, const std::string& name, ir::ValueId pre) {
+  ir::ValueId a = add_act(g, name, g.value(pre).shape);
+  ir::Attributes sa;
+  sa.set("activation", std::string("silu"));
+  g.node(g.add_node("Activation", name + "_silu", {pre}, {a}, sa)).domain = "yq";
+  return a;
+}
+
 struct RunOut {
   std::vector<Tensor> outputs;
   EngineStats stats;
