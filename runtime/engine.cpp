@@ -154,6 +154,19 @@ struct Step {
   std::vector<Band> bands;
 };
 
+// The source and destination arguments of a kDnnl step that has exactly those two (a conv with
+// no residual or binary input), else nullptr for both.
+std::pair<const StepArg*, const StepArg*> src_dst_args(const Step& st) {
+  const StepArg* src = nullptr;
+  const StepArg* dst = nullptr;
+  for (const StepArg& a : st.args) {
+    if (a.arg == DNNL_ARG_SRC) src = &a;
+    if (a.arg == DNNL_ARG_DST) dst = &a;
+  }
+  if (st.args.size() != 2 || src == nullptr || dst == nullptr) return {nullptr, nullptr};
+  return {src, dst};
+}
+
 struct OutputPlan {
   ir::ValueId value = ir::kNoValue;
   int slot = -1;          // -1: constant
@@ -541,7 +554,8 @@ struct Engine::Impl {
   void plan_row_chains();
   std::optional<int64_t> chain_rows_of(Step& st);
   Status run_row_chain(size_t first);
-  Status execute_step_rows(Step& st, int band, int64_t row0, int64_t row1);
+  int64_t whole_units(const Step& st) const;
+  Status execute_units(Step& st, int band, int64_t u0, int64_t units);
   Status to_plain(const OutputPlan& p, Tensor* out) const;
 };
 
@@ -1167,7 +1181,7 @@ void Engine::Impl::fuse_pointwise_tables() {
   for (size_t i = 0; i < steps.size(); ++i) {
     Step& conv = steps[i];
     if (conv.kind != StepKind::kDnnl || conv.dk == nullptr || conv.node == nullptr || conv.pre_src >= 0 ||
-        conv.dk->sum_input >= 0 || conv.args.size() != 2 || conv.writes.size() != 1 || conv.reads.size() != 1)
+        conv.dk->sum_input >= 0 || conv.writes.size() != 1 || conv.reads.size() != 1)
       continue;
     if (conv.node->op_type != "Conv" && conv.node->op_type != "FusedConv") continue;
     const int x = conv.writes[0];
@@ -1180,8 +1194,10 @@ void Engine::Impl::fuse_pointwise_tables() {
         t = j;
       }
     if (readers != 1 || steps[t].kind != StepKind::kByteTable || steps[t].reads[0] != x) continue;
-    const StepArg& src = conv.args[0].arg == DNNL_ARG_SRC ? conv.args[0] : conv.args[1];
-    const StepArg& dst = conv.args[0].arg == DNNL_ARG_SRC ? conv.args[1] : conv.args[0];
+    const auto [src_arg, dst_arg] = src_dst_args(conv);
+    if (src_arg == nullptr) continue;
+    const StepArg& src = *src_arg;
+    const StepArg& dst = *dst_arg;
     const memory::dims sd = src.desc.dims(), dd = dst.desc.dims();
     if (sd.size() != 4 || dd.size() != 4 || !image_rows_desc(src.desc, sd[2]) || !image_rows_desc(dst.desc, dd[2]) ||
         dst.desc.data.format_desc.blocking.strides[3] != dd[1])
@@ -1236,15 +1252,10 @@ std::optional<int64_t> Engine::Impl::chain_rows_of(Step& st) {
   };
   switch (st.kind) {
     case StepKind::kDnnl: {
-      if (st.pre_src >= 0 || st.dk == nullptr || st.dk->sum_input >= 0 || st.args.size() != 2) return std::nullopt;
+      if (st.pre_src >= 0 || st.dk == nullptr || st.dk->sum_input >= 0) return std::nullopt;
       if (st.node->op_type != "Conv" && st.node->op_type != "FusedConv") return std::nullopt;
-      const StepArg* src = nullptr;
-      const StepArg* dst = nullptr;
-      for (const StepArg& a : st.args) {
-        if (a.arg == DNNL_ARG_SRC) src = &a;
-        if (a.arg == DNNL_ARG_DST) dst = &a;
-      }
-      if (src == nullptr || dst == nullptr) return std::nullopt;
+      const auto [src, dst] = src_dst_args(st);
+      if (src == nullptr) return std::nullopt;
       const std::optional<ConvRows> geo = conv_rows(st.dk->prim);
       if (!geo || geo->out_rows != h) return std::nullopt;
       std::vector<Step::Band> bands(chain_bands);
@@ -1278,17 +1289,16 @@ std::optional<int64_t> Engine::Impl::chain_rows_of(Step& st) {
     }
     case StepKind::kByteTable:
     case StepKind::kTableAdd: {
-      if (st.table_row_len == 0) return elementwise(st.pixels);
+      if (st.table_row_len == 0) return elementwise(whole_units(st));
       // Rows of table_row_len codes written table_out_stride apart (into a Concat or a padded buffer).
       for (int slot : st.reads)
         if (!rows_major(slot)) return std::nullopt;
-      const int64_t units = st.pixels / st.table_row_len;
-      if (units % h != 0) return std::nullopt;
-      st.units_per_row = units / h;
+      if (whole_units(st) % h != 0) return std::nullopt;
+      st.units_per_row = whole_units(st) / h;
       return h;
     }
     case StepKind::kSwish:
-      return elementwise(st.pixels);
+      return elementwise(whole_units(st));
     case StepKind::kPointwiseTable:
       if (!rows_major(st.reads[0]) || st.pixels % h != 0) return std::nullopt;
       st.units_per_row = st.pixels / h;
@@ -1338,10 +1348,8 @@ void Engine::Impl::plan_row_chains() {
 // A chained kDnnl conv's arguments per band: its src and dst rows at their byte offsets, the
 // weights and bias it owns, and the band's own scratchpad.
 void Engine::Impl::bind_bands(Step& st) {
-  const StepArg& a0 = st.args[0];
-  const StepArg& a1 = st.args[1];
-  const StepArg& src = a0.arg == DNNL_ARG_SRC ? a0 : a1;
-  const StepArg& dst = a0.arg == DNNL_ARG_SRC ? a1 : a0;
+  const StepArg& src = *src_dst_args(st).first;  // chain_rows_of found both
+  const StepArg& dst = *src_dst_args(st).second;
   for (int b = 0; b < chain_bands; ++b) {
     Step::Band& band = st.bands[b];
     const int64_t r0 = row_band(st.out_rows, b, chain_bands).first;
@@ -1530,12 +1538,9 @@ Status Engine::Impl::execute_step(Step& st) {
         const memory::dims& d = from.desc.dims();
         int8::quantize_nchw_to_nhwc(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, d[0],
                                     d[1], d[2] * d[3], st.scale);
-      } else if (st.dense == Step::Dense::kQuantize)
-        int8::quantize_dense(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, n, st.scale,
-                             st.zp_to);
-      else
-        int8::dequantize_dense(from.ptr, from.dtype == DType::kU8, reinterpret_cast<float*>(to.ptr), n, st.scale,
-                               st.zp_from);
+      } else {
+        return execute_units(st, 0, 0, n);  // dense quantize or dequantize
+      }
       return ok_status();
     }
     case StepKind::kDnnl:
@@ -1565,38 +1570,14 @@ Status Engine::Impl::execute_step(Step& st) {
       int8::run_multi_gather(st.multi, srcs, slots[st.writes[0]].ptr, st.pixels);
       return ok_status();
     }
-    case StepKind::kByteTable:
-      if (st.table_row_len > 0) {
-        int8::run_byte_table_rows(st.table, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr + st.table_dst_off,
-                                  st.pixels / st.table_row_len, st.table_row_len, st.table_out_stride);
-        if (st.border.channels > 0) int8::fill_border(st.border, slots[st.writes[0]].ptr);
-      } else {
-        int8::run_byte_table(st.table, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr, st.pixels);
-      }
-      return ok_status();
     case StepKind::kUpsample:
       int8::run_upsample_nearest(st.upsample, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr + st.table_dst_off);
       return ok_status();
-    case StepKind::kPointwiseTable:
-      int8::run_pointwise_table(*st.pointwise, slots[st.reads[0]].ptr, st.src_pixel_stride,
-                                slots[st.writes[0]].ptr + st.table_dst_off, st.table_row_len, st.table_out_stride, 0,
-                                st.pixels);
-      if (st.border.channels > 0) int8::fill_border(st.border, slots[st.writes[0]].ptr);
-      return ok_status();
+    case StepKind::kByteTable:
     case StepKind::kTableAdd:
-      if (st.table_row_len > 0) {
-        int8::run_table_add_rows(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr,
-                                 slots[st.writes[0]].ptr + st.table_dst_off, st.pixels / st.table_row_len,
-                                 st.table_row_len, st.table_out_stride);
-      } else {
-        int8::run_table_add(st.table_add, slots[st.reads[0]].ptr, slots[st.reads[1]].ptr, slots[st.writes[0]].ptr,
-                            st.pixels);
-      }
-      return ok_status();
+    case StepKind::kPointwiseTable:
     case StepKind::kSwish:
-      fp32::swish(reinterpret_cast<const float*>(slots[st.reads[0]].ptr), reinterpret_cast<float*>(slots[st.writes[0]].ptr),
-                  st.pixels);
-      return ok_status();
+      return execute_units(st, 0, 0, whole_units(st));
     case StepKind::kAvgPool:
       int8::run_avgpool_nhwc(st.pool, st.avg, slots[st.reads[0]].ptr, slots[st.writes[0]].ptr);
       return ok_status();
@@ -1632,7 +1613,7 @@ Status Engine::Impl::run_row_chain(size_t first) {
         Status& status = band_status[band];
         for (int j = seg; j < seg_end && status.ok(); ++j) {
           const auto [r0, r1] = row_band(steps[j].out_rows, band, chain_bands);
-          status = execute_step_rows(steps[j], band, r0, r1);
+          status = execute_units(steps[j], band, r0 * steps[j].units_per_row, (r1 - r0) * steps[j].units_per_row);
         }
       }
       seg = seg_end;
@@ -1646,18 +1627,27 @@ Status Engine::Impl::run_row_chain(size_t first) {
   return ok_status();
 }
 
-// Step `st` over image rows [row0, row1) on the calling thread (the kernels' parallel_ranges runs
-// inline inside the chain's region). Only the kinds chain_rows_of accepts.
-Status Engine::Impl::execute_step_rows(Step& st, int band, int64_t row0, int64_t row1) {
-  const int64_t u0 = row0 * st.units_per_row, units = (row1 - row0) * st.units_per_row;
+// What the loop of an elementwise or table step covers (execute_units): codes, floats, pixels, or
+// rows of table_row_len codes.
+int64_t Engine::Impl::whole_units(const Step& st) const {
+  if ((st.kind == StepKind::kByteTable || st.kind == StepKind::kTableAdd) && st.table_row_len > 0)
+    return st.pixels / st.table_row_len;
+  return st.pixels;
+}
+
+// Units [u0, u0 + units) of step `st` (whole_units counts them) on the calling thread: one band of
+// a row chain (band 0 also fills a padded border; the kernels' parallel_ranges runs inline inside
+// the chain's region), or, from execute_step, all of them over all threads. A chained kDnnl conv
+// runs its band's primitive. Only the kinds chain_rows_of accepts.
+Status Engine::Impl::execute_units(Step& st, int band, int64_t u0, int64_t units) {
   switch (st.kind) {
     case StepKind::kDnnl: {
       const Step::Band& b = st.bands[band];
       dnnl_status_t rc = dnnl_primitive_execute(b.prim.get(), band_streams[band].get(),
                                                 static_cast<int>(b.c_args.size()), b.c_args.data());
       if (rc != dnnl_success)
-        return internal_error(stats.kernels[st.info].node + ": oneDNN execution of rows " + std::to_string(row0) + "-" +
-                              std::to_string(row1) + " failed with status " + std::to_string(static_cast<int>(rc)));
+        return internal_error(stats.kernels[st.info].node + ": oneDNN execution of band " + std::to_string(band) +
+                              " failed with status " + std::to_string(static_cast<int>(rc)));
       return ok_status();
     }
     case StepKind::kByteTable:
