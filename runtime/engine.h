@@ -43,6 +43,10 @@ struct EngineOptions {
   // INT8: a 1x1 conv whose output only a byte table (SiLU, ...) reads runs with the table as yoloq's
   // one kernel (int8::PointwiseTable). Off: oneDNN's conv, then the table pass. The same codes.
   bool fuse_pointwise_tables = true;
+  // INT8: a Mul of an f32 nhwc tensor by one float per channel (squeeze-excitation's gate) whose
+  // product only a quantize reads runs as one pass (int8::quantize_gated). Off: the Mul, then the
+  // quantize. The same codes.
+  bool fuse_gate_quantize = true;
 };
 
 struct KernelInfo {

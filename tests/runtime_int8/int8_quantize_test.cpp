@@ -126,3 +126,37 @@ TEST(Int8Quantize, NchwToSpaceToDepthEqualsDenseThenRearrange) {
 
 }  // namespace
 }  // namespace yq::runtime
+
+namespace yq::runtime {
+namespace {
+
+// quantize_gated equals the product x * gate rounded to f32, then quantize_dense: every code, for
+// channel counts below, at and across the 16-float step, both data types, with a zero point, and
+// on one and two threads (pixel ranges per thread).
+TEST(Int8Quantize, GatedEqualsTheProductThenDense) {
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    for (int64_t channels : {8, 16, 40}) {
+      const int64_t pixels = 997;  // odd: uneven pieces per thread
+      const std::vector<float> x = int8::probe_values(pixels * channels, 0.05f);
+      std::vector<float> gate(channels);
+      for (int64_t c = 0; c < channels; ++c) gate[c] = 0.1f + 0.9f * static_cast<float>(c) / channels;
+      std::vector<float> product(x.size());
+      for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t c = 0; c < channels; ++c) product[p * channels + c] = x[p * channels + c] * gate[c];
+      for (bool u8 : {false, true}) {
+        const int32_t zp = u8 ? 37 : 0;
+        std::vector<uint8_t> want(x.size()), got(x.size(), 0xAA);
+        int8::quantize_dense(product.data(), want.data(), u8, pixels * channels, 1.f / 0.03f, zp);
+        int8::quantize_gated(x.data(), gate.data(), got.data(), u8, pixels, channels, 1.f / 0.03f, zp);
+        for (size_t i = 0; i < x.size(); ++i)
+          ASSERT_EQ(got[i], want[i]) << "pixel " << i / channels << " channel " << i % channels << " of " << channels
+                                     << (u8 ? " (u8)" : " (s8)") << ", " << threads << " threads";
+      }
+    }
+  }
+  omp_set_num_threads(1);
+}
+
+}  // namespace
+}  // namespace yq::runtime

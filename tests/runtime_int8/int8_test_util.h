@@ -89,14 +89,16 @@ struct RunOut {
   EngineStats stats;
 };
 
-// Runs g once on 2 threads: on oneDNN and yoloq's int8 kernels (row chains and fused 1x1 conv +
-// table kernels unless told otherwise), or on the reference kernels (the oracle).
+// Runs g once on 2 threads: on oneDNN and yoloq's int8 kernels (row chains, fused 1x1 conv +
+// table and fused gate + quantize kernels unless told otherwise), or on the reference kernels (the
+// oracle).
 inline RunOut run(const ir::Graph& g, const std::vector<Tensor>& inputs, bool use_onednn, bool row_chains = true,
-                  bool fuse_pointwise_tables = true) {
+                  bool fuse_pointwise_tables = true, bool fuse_gate_quantize = true) {
   EngineOptions o;
   o.use_onednn = use_onednn;
   o.row_chains = row_chains;
   o.fuse_pointwise_tables = fuse_pointwise_tables;
+  o.fuse_gate_quantize = fuse_gate_quantize;
   o.threads = 2;
   RunOut r;
   auto e = Engine::create(g, o);

@@ -103,6 +103,11 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_concat(const ir::Graph& g,
 // f32 nchw reorder with 128 channels).
 void quantize_dense(const float* x, void* q, bool to_u8, int64_t n, float inv_scale, int32_t zp = 0);
 void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float scale, int32_t zp = 0);
+// x * gate quantized, x `pixels` nhwc rows of `channels` floats and gate one float per channel (a
+// squeeze-excitation Mul whose product only int8 readers take): the product rounds to f32 first,
+// then quantize_dense's arithmetic, so the codes are those of the Mul and the quantize apart.
+void quantize_gated(const float* x, const float* gate, void* q, bool to_u8, int64_t pixels, int64_t channels,
+                    float inv_scale, int32_t zp = 0);
 // Quantize an f32 NCHW tensor with few channels (an image) straight into NHWC s8/u8, the layout the
 // int8 stem conv reads: the same arithmetic as quantize_dense. 1 <= c <= kMaxInterleaveChannels.
 inline constexpr int64_t kMaxInterleaveChannels = 4;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdint>
+#include <vector>
 
 #include "base/check.h"
 #include "runtime/kernels/int8/int8_kernels.h"
@@ -101,6 +102,30 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void dequantize_range_avx51
   if (i < end) {
     const __mmask16 k = static_cast<__mmask16>((1u << (end - i)) - 1);
     _mm512_mask_storeu_ps(y + i, k, dequantize16<kU8>(_mm_maskz_loadu_epi8(k, q + i), vzp, s));
+  }
+}
+
+// x[p, c] * gate[c] quantized, `pixels` rows of `channels` floats (nhwc) into as many codes: the
+// product rounds to f32 first, as the separate Mul step wrote it, then quantize16's arithmetic.
+template <bool kU8>
+__attribute__((target("avx512f,avx512bw"))) void quantize_gated_avx512(const float* x, const float* gate, uint8_t* q,
+                                                                         int64_t begin, int64_t end, int64_t channels,
+                                                                         float mul, int32_t zp) {
+  const float lo = (kU8 ? 0.f : -128.f) - static_cast<float>(zp), hi = (kU8 ? 255.f : 127.f) - static_cast<float>(zp);
+  const QuantizeConsts c{_mm512_set1_ps(mul), _mm512_set1_ps(lo), _mm512_set1_ps(hi), _mm512_set1_epi32(zp)};
+  for (int64_t p = begin; p < end; ++p) {
+    const float* xp = x + p * channels;
+    uint8_t* qp = q + p * channels;
+    int64_t ch = 0;
+    for (; ch + 16 <= channels; ch += 16) {
+      const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(xp + ch), _mm512_loadu_ps(gate + ch));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(qp + ch), _mm512_cvtepi32_epi8(quantize16(v, c)));
+    }
+    if (ch < channels) {
+      const __mmask16 k = static_cast<__mmask16>((1u << (channels - ch)) - 1);
+      const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, xp + ch), _mm512_maskz_loadu_ps(k, gate + ch));
+      _mm512_mask_cvtepi32_storeu_epi8(qp + ch, k, quantize16(v, c));
+    }
   }
 }
 
@@ -276,6 +301,24 @@ void dequantize_dense(const void* q, bool from_u8, float* y, int64_t n, float sc
       dequantize_range(bytes, y, b, e, scale, zp);
     else
       dequantize_range(reinterpret_cast<const int8_t*>(bytes), y, b, e, scale, zp);
+  });
+}
+
+void quantize_gated(const float* x, const float* gate, void* q, bool to_u8, int64_t pixels, int64_t channels,
+                    float inv_scale, int32_t zp) {
+  auto* out = static_cast<uint8_t*>(q);
+  parallel_ranges(pixels, pixels * channels >= kParallelElems, 1, [&](int64_t b, int64_t e) {
+    if (has_avx512bw()) {
+      to_u8 ? quantize_gated_avx512<true>(x, gate, out, b, e, channels, inv_scale, zp)
+            : quantize_gated_avx512<false>(x, gate, out, b, e, channels, inv_scale, zp);
+      return;
+    }
+    std::vector<float> t(static_cast<size_t>(channels));  // the SSE2 path: one pixel's products
+    for (int64_t p = b; p < e; ++p) {
+      for (int64_t ch = 0; ch < channels; ++ch) t[ch] = x[p * channels + ch] * gate[ch];
+      to_u8 ? quantize_range<true>(t.data(), out + p * channels, 0, channels, inv_scale, zp)
+            : quantize_range<false>(t.data(), out + p * channels, 0, channels, inv_scale, zp);
+    }
   });
 }
 
