@@ -89,7 +89,8 @@ Expected<QuantPolicy> keep_channel_loss_float(const ir::Graph& g, const QuantPol
     YQ_ASSIGN_OR_RETURN(auto scales, planned_scales(g, plan, stats, calib, cache));
     std::set<ir::ValueId> equalized;  // inputs with per-channel ranges: no channel rounds away
     for (size_t i = 0; i < plan.groups.size(); ++i)
-      if (i < plan.group_equalized.size() && plan.group_equalized[i] != ir::kNoNode) equalized.insert(plan.groups[i][0]);
+      if (i < plan.group_equalized.size() && plan.group_equalized[i] != ir::kNoNode)
+        equalized.insert(plan.groups[i].begin(), plan.groups[i].end());
     for (ir::NodeId id : plan.compute_nodes) {
       const ir::Node& n = g.node(id);
       const ir::ValueId x = n.input(0);

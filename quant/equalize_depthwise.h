@@ -24,13 +24,23 @@
 //
 // Where (QuantPolicy::equalize_depthwise): kLossy equalizes the depthwise convs the channel-loss
 // rule would otherwise keep float; kAll every eligible one. Eligible: a quantized depthwise conv D
-// whose input X is read by D alone (not a graph output) and written by a Conv/FusedConv without
+// whose input X is no graph output and is written by a Conv/FusedConv without
 // residual or channel scale, directly or through a yq Activation (a table activation,
 // quant/split_activations.h) whose input that conv writes for it alone; that Activation is folded
 // back into the conv (the factors come after the activation, so no table can carry them).
+// X may have other readers when each is a conv that reads it as its input 0, with a constant
+// weight: a depthwise conv, or an ungrouped conv whose input channels then take the division (its
+// per-output-channel weight scales change, its float function does not). YOLOv6Lite-S's heads read
+// each level with a classification and a box depthwise conv; its stride-2 blocks read their input
+// with a depthwise and a 1x1 conv.
+// Or X is a channel Concat of such values (each read by the Concat alone): each piece's conv
+// takes the factors of its channels. Why: YOLOv6Lite-S's stride-2 blocks join two branches in a
+// Concat before a depthwise conv, channel maxima from 0.27 to 131 under one scale: with every conv
+// INT8, keeping the first of them float alone gave back 10 mAP (one-float sensitivity sweep).
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "base/status.h"
 #include "ir/graph.h"
@@ -38,11 +48,20 @@
 
 namespace yq::quant {
 
+// One conv writing channels [offset, offset + channels) of X: X itself, or one input of X's Concat.
+struct EqualizePiece {
+  ir::ValueId value = ir::kNoValue;   // what the piece writes (X, or the Concat's input)
+  ir::NodeId producer = ir::kNoNode;  // the conv computing it (through `table`, when set)
+  ir::NodeId table = ir::kNoNode;     // a yq Activation between the conv and the value, or kNoNode
+  int64_t offset = 0, channels = 0;
+};
+
 struct EqualizeSite {
   ir::NodeId depthwise = ir::kNoNode;
-  ir::ValueId input = ir::kNoValue;       // X
-  ir::NodeId producer = ir::kNoNode;      // the conv computing X (through `table`, when set)
-  ir::NodeId table = ir::kNoNode;         // a yq Activation between the conv and X, or kNoNode
+  ir::ValueId input = ir::kNoValue;  // X
+  ir::NodeId concat = ir::kNoNode;   // the channel Concat writing X, or kNoNode (one piece: X's conv)
+  std::vector<EqualizePiece> pieces;
+  std::vector<ir::NodeId> readers;   // every conv reading X (the depthwise conv among them)
 };
 
 // The site when depthwise conv `dw` is eligible (see above); nullopt otherwise. Does not look at

@@ -145,13 +145,16 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
   for (size_t v = 0; v < g.value_capacity(); ++v) {
     if (read_quantized[v]) quantized_roots.insert(groups.find(static_cast<ir::ValueId>(v)));
   }
-  // Depthwise convs whose input is equalized: X -> the conv.
+  // Depthwise convs whose input is equalized: X, and the pieces a Concat joins into X -> the conv.
   std::map<ir::ValueId, ir::NodeId> equalized;
   if (policy.equalize_depthwise != EqualizeDepthwise::kOff) {
     for (ir::NodeId id : plan.compute_nodes) {
       const ir::Node& n = g.node(id);
       if (policy.equalize_depthwise != EqualizeDepthwise::kAll && !policy.equalized_layers.count(n.name)) continue;
-      if (auto site = equalization_site(g, n)) equalized[site->input] = id;
+      if (auto site = equalization_site(g, n)) {
+        equalized[site->input] = id;
+        for (const EqualizePiece& piece : site->pieces) equalized[piece.value] = id;
+      }
     }
   }
   // A yq Activation (quant/split_activations.h) whose output is quantized and whose input comes
@@ -192,8 +195,15 @@ Expected<QuantPlan> plan_quantization(const ir::Graph& g, const QuantPolicy& pol
     plan.group_methods.push_back(method);
     auto table = table_roots.find(root);
     plan.group_activations.push_back(table == table_roots.end() ? std::nullopt : std::make_optional(table->second));
-    auto eq = members[root].size() == 1 ? equalized.find(members[root][0]) : equalized.end();
-    plan.group_equalized.push_back(eq == equalized.end() ? ir::kNoNode : eq->second);
+    // Equalized: a group of X alone, or of X and its Concat's pieces (tied to one scale).
+    ir::NodeId eq_dw = ir::kNoNode;
+    for (ir::ValueId v : members[root]) {
+      auto eq = equalized.find(v);
+      const ir::NodeId dw = eq == equalized.end() ? ir::kNoNode : eq->second;
+      if (v == members[root].front()) eq_dw = dw;
+      if (dw != eq_dw) eq_dw = ir::kNoNode;
+    }
+    plan.group_equalized.push_back(eq_dw);
     plan.groups.push_back(members[root]);
     plan.activations.insert(plan.activations.end(), members[root].begin(), members[root].end());
   }

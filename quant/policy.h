@@ -131,8 +131,9 @@ struct QuantPlan {
   // Per group: the activation of the yq Activation node that reads it as a table input (then
   // calibrated activation-aware, CalibOptions::activation), with its name; nullopt otherwise.
   std::vector<std::optional<std::pair<std::string, runtime::ref::Activation>>> group_activations;
-  // Per group: the depthwise conv whose input (the group's only member) is equalized, calibrated
-  // symmetric s8 and rewritten by apply_quantization (quant/equalize_depthwise.h); kNoNode otherwise.
+  // Per group: the depthwise conv whose input (the group's only member, or that and the pieces of
+  // its Concat) is equalized, calibrated symmetric s8 and rewritten by apply_quantization
+  // (quant/equalize_depthwise.h); kNoNode otherwise.
   std::vector<ir::NodeId> group_equalized;
 };
 
