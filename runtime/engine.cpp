@@ -1114,12 +1114,14 @@ void Engine::Impl::erase_step(size_t idx) {
 
 namespace {
 
-// The constants of a 1x1 int8 conv primitive in the form int8::make_pointwise_table takes: its
-// weights (unpacked from oneDNN's layout), bias, output scales and its one linear post-op. nullopt
-// for any other primitive (a padded, strided or grouped conv, other post-ops, a runtime zero
-// point, packed weights that do not reorder back).
-std::optional<int8::PointwiseTable> pointwise_table_of(const fp32::DnnlKernel& dk, const int8::ByteTable& table,
-                                                       const dnnl::engine& eng) {
+// The constants of a 1x1 int8 conv primitive in the form int8::make_pointwise_table takes (with
+// `table`: its weights unpacked from oneDNN's layout, bias, output scales and its one linear
+// post-op) or int8::make_pointwise_hardswish (without: a HardSwish post-op, then a per-channel
+// binary multiply and a final linear, each optional but the first). nullopt for any other
+// primitive (a padded, strided or grouped conv, other post-ops, a runtime zero point, packed
+// weights that do not reorder back).
+std::optional<int8::PointwiseTable> pointwise_kernel_of(const fp32::DnnlKernel& dk, const int8::ByteTable* table,
+                                                        const dnnl::engine& eng) {
   const_dnnl_primitive_desc_t pd = nullptr;
   const dnnl_convolution_desc_t* cd = nullptr;
   if (dnnl_primitive_get_primitive_desc(dk.prim.get(), &pd) != dnnl_success ||
@@ -1133,26 +1135,50 @@ std::optional<int8::PointwiseTable> pointwise_table_of(const fp32::DnnlKernel& d
       return std::nullopt;
   const dnnl_data_type_t src_dt = cd->src_desc.data_type, dst_dt = cd->dst_desc.data_type;
   if ((src_dt != dnnl_u8 && src_dt != dnnl_s8) || (dst_dt != dnnl_u8 && dst_dt != dnnl_s8)) return std::nullopt;
+  const int64_t oc = w->dims[0], ic = w->dims[1];
   const_dnnl_primitive_attr_t attr = nullptr;
   const_dnnl_post_ops_t po = nullptr;
   if (dnnl_primitive_desc_get_attr(pd, &attr) != dnnl_success ||
-      dnnl_primitive_attr_get_post_ops(attr, &po) != dnnl_success || dnnl_post_ops_len(po) != 1 ||
-      dnnl_post_ops_get_kind(po, 0) != dnnl_eltwise)
+      dnnl_primitive_attr_get_post_ops(attr, &po) != dnnl_success)
     return std::nullopt;
-  float po_scale = 0.f, alpha = 0.f, beta = 0.f;
-  dnnl_alg_kind_t alg{};
-  if (dnnl_post_ops_get_params_eltwise(po, 0, &po_scale, &alg, &alpha, &beta) != dnnl_success ||
-      alg != dnnl_eltwise_linear || po_scale != 1.f)
-    return std::nullopt;
+  // The post-ops: with a table, one linear (alpha, beta); without, hardswish (times hs_scale), an
+  // optional binary multiply (post-op `binary`), an optional final linear.
+  const int len = dnnl_post_ops_len(po);
+  float alpha = 1.f, beta = 0.f, hs_scale = 1.f;
+  int binary = -1;
+  for (int i = 0; i < len; ++i) {
+    const dnnl_primitive_kind_t kind = dnnl_post_ops_get_kind(po, i);
+    float s = 0.f, a = 0.f, b = 0.f;
+    dnnl_alg_kind_t alg{};
+    if (kind == dnnl_eltwise && dnnl_post_ops_get_params_eltwise(po, i, &s, &alg, &a, &b) != dnnl_success)
+      return std::nullopt;
+    const bool last = i == len - 1;
+    if (table != nullptr) {
+      if (len != 1 || kind != dnnl_eltwise || alg != dnnl_eltwise_linear || s != 1.f) return std::nullopt;
+      alpha = a;
+      beta = b;
+    } else if (i == 0) {
+      if (kind != dnnl_eltwise || alg != dnnl_eltwise_hardswish) return std::nullopt;
+      hs_scale = s;
+    } else if (kind == dnnl_binary && binary < 0 && i == 1) {
+      binary = i;
+    } else if (kind == dnnl_eltwise && alg == dnnl_eltwise_linear && s == 1.f && last) {
+      alpha = a;
+      beta = b;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (table == nullptr && len == 0) return std::nullopt;
   dnnl_dim_t count = 0;
   int mask = 0;
   const float* oscales = nullptr;
   if (dnnl_primitive_attr_get_output_scales(attr, &count, &mask, &oscales) != dnnl_success) return std::nullopt;
-  const int64_t oc = w->dims[0], ic = w->dims[1];
   if (count != 1 && count != oc) return std::nullopt;
-  std::vector<float> scale(oc), bias(oc, 0.f);
+  std::vector<float> scale(oc), bias(oc, 0.f), mul(oc, hs_scale * alpha);
   for (int64_t c = 0; c < oc; ++c) scale[c] = oscales[count == 1 ? 0 : c];
   std::vector<int8_t> codes(static_cast<size_t>(oc * ic));
+  bool have_factors = false;
   for (const auto& [arg, m] : dk.owned_args) {
     if (arg == DNNL_ARG_WEIGHTS) {
       try {
@@ -1169,18 +1195,31 @@ std::optional<int8::PointwiseTable> pointwise_table_of(const fp32::DnnlKernel& d
         return std::nullopt;
       const auto* b = static_cast<const float*>(m.get_data_handle());
       bias.assign(b, b + oc);
+    } else if (binary >= 0 && arg == (DNNL_ARG_ATTR_MULTIPLE_POST_OP(binary) | DNNL_ARG_SRC_1)) {
+      // fp32::append_channel_multiply's [1, oc, 1, 1] factors
+      const memory::desc fd = m.get_desc();
+      if (fd.data_type() != memory::data_type::f32 || fd.get_size() != static_cast<size_t>(oc) * sizeof(float))
+        return std::nullopt;
+      const auto* f = static_cast<const float*>(m.get_data_handle());
+      for (int64_t c = 0; c < oc; ++c) mul[c] *= f[c];
+      have_factors = true;
     } else {
-      return std::nullopt;  // a zero point or a channel scale argument
+      return std::nullopt;  // a zero point argument
     }
   }
-  return int8::make_pointwise_table(codes.data(), oc, ic, scale.data(), bias.data(), alpha, beta, src_dt == dnnl_s8,
-                                    dst_dt == dnnl_u8, table);
+  if (binary >= 0 && !have_factors) return std::nullopt;
+  if (table != nullptr)
+    return int8::make_pointwise_table(codes.data(), oc, ic, scale.data(), bias.data(), alpha, beta,
+                                      src_dt == dnnl_s8, dst_dt == dnnl_u8, *table);
+  return int8::make_pointwise_hardswish(codes.data(), oc, ic, scale.data(), bias.data(), mul.data(), beta,
+                                        src_dt == dnnl_s8, dst_dt == dnnl_u8);
 }
 
 }  // namespace
 
 // A 1x1 int8 conv whose output only a byte table reads becomes one kPointwiseTable step (at the
-// conv's place; the table's step and line in the stats go): int8::PointwiseTable says why.
+// conv's place; the table's step and line in the stats go): int8::PointwiseTable says why. One
+// with a HardSwish (and an equalizing channel factor) in its epilogue becomes one in its place.
 void Engine::Impl::fuse_pointwise_tables() {
   if (!opts.use_onednn || !opts.fuse_pointwise_tables || !int8::pointwise_table_supported()) return;
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -1190,7 +1229,8 @@ void Engine::Impl::fuse_pointwise_tables() {
       continue;
     if (conv.node->op_type != "Conv" && conv.node->op_type != "FusedConv") continue;
     const int x = conv.writes[0];
-    if (slots[x].group < 0 || groups[slots[x].group].pinned || buffer_shared(x)) continue;
+    // A table's input buffer goes away: only an unshared buffer of the conv's own.
+    const bool own_buffer = slots[x].group >= 0 && !groups[slots[x].group].pinned && !buffer_shared(x);
     size_t t = steps.size();
     int readers = 0;
     for (size_t j = 0; j < steps.size(); ++j)
@@ -1198,7 +1238,6 @@ void Engine::Impl::fuse_pointwise_tables() {
         ++readers;
         t = j;
       }
-    if (readers != 1 || steps[t].kind != StepKind::kByteTable || steps[t].reads[0] != x) continue;
     const auto [src_arg, dst_arg] = src_dst_args(conv);
     if (src_arg == nullptr) continue;
     const StepArg& src = *src_arg;
@@ -1206,8 +1245,27 @@ void Engine::Impl::fuse_pointwise_tables() {
     const memory::dims sd = src.desc.dims(), dd = dst.desc.dims();
     if (sd.size() != 4 || dd.size() != 4 || !image_rows_desc(src.desc, sd[2]) || !image_rows_desc(dst.desc, dd[2]) ||
         dst.desc.data.format_desc.blocking.strides[3] != dd[1])
-      continue;  // pixels row-major in both; the pre-activation dense (what the table's rows index)
-    std::optional<int8::PointwiseTable> k = pointwise_table_of(*conv.dk, steps[t].table, eng);
+      continue;  // pixels row-major in both; the output dense (what a table's rows index)
+    if (!own_buffer || readers != 1 || steps[t].kind != StepKind::kByteTable || steps[t].reads[0] != x) {
+      // No table after it: a conv with its HardSwish (and an equalizing factor) in its epilogue.
+      std::optional<int8::PointwiseTable> k = pointwise_kernel_of(*conv.dk, nullptr, eng);
+      if (!k || k->ic != sd[1] || k->oc != dd[1]) continue;
+      Step f;
+      f.kind = StepKind::kPointwiseTable;
+      f.node = conv.node;
+      f.info = conv.info;
+      f.reads = conv.reads;
+      f.writes = conv.writes;
+      f.pixels = dd[2] * dd[3];
+      f.src_pixel_stride = src.desc.data.format_desc.blocking.strides[3];
+      f.pointwise = std::make_shared<const int8::PointwiseTable>(std::move(*k));
+      f.table_row_len = f.table_out_stride = f.pixels * dd[1];
+      stats.kernels[f.info].impl = "int8:conv1x1+hardswish";
+      --stats.onednn_kernels;
+      steps[i] = std::move(f);
+      continue;
+    }
+    std::optional<int8::PointwiseTable> k = pointwise_kernel_of(*conv.dk, &steps[t].table, eng);
     if (!k || k->ic != sd[1] || k->oc != dd[1]) continue;
     Step& table = steps[t];
     Step f;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <random>
 
+#include "ir/passes/pattern_utils.h"
 #include "runtime/kernels/int8/int8_kernels.h"
 #include "tests/runtime_int8/int8_test_util.h"
 
@@ -78,6 +79,93 @@ TEST(PointwiseTable, MatchesItsArithmeticValueByValue) {
     int8::run_pointwise_table(*k, src.data(), c.src_stride, part.data(), c.per_row * c.oc, c.row_stride,
                               c.pixels / 2, c.pixels);
     EXPECT_EQ(std::memcmp(part.data(), want.data(), part.size()), 0);
+  }
+}
+
+// The HardSwish epilogue (make_pointwise_hardswish): out = saturate(round(hardswish(f) * mul[o] +
+// zp)), f = (acc + bias) * scale, hardswish(f) = f * min(max(f / 6 + 1/2, 0), 1), against that
+// arithmetic value by value (the kernel's float operations, so every code matches).
+TEST(PointwiseTable, HardSwishEpilogueMatchesItsArithmeticValueByValue) {
+  if (!int8::pointwise_table_supported()) GTEST_SKIP() << "SKIPPED: no AVX-512 VNNI + VBMI on this CPU";
+  std::mt19937 rng(8);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const Case cases[] = {
+      {16, 32, 37, 16, false, true, 37, 37 * 32},
+      {64, 64, 11, 64, true, false, 11, 11 * 64},
+      {32, 48, 23, 32, true, true, 5, 7 * 48 + 16},
+      {8, 80, 7, 8, false, false, 7, 7 * 80},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("ic " + std::to_string(c.ic) + " oc " + std::to_string(c.oc) + " pixels " + std::to_string(c.pixels));
+    std::vector<int8_t> w(c.oc * c.ic);
+    for (int8_t& v : w) v = static_cast<int8_t>(byte(rng) - 128);
+    std::vector<float> scale(c.oc), bias(c.oc), mul(c.oc);
+    for (int64_t o = 0; o < c.oc; ++o) {
+      // acc spreads about 74 * 128 * sqrt(ic): f mostly within +-8, every piece of hardswish
+      const float spread = 74.f * 128.f * std::sqrt(static_cast<float>(c.ic));
+      scale[o] = 4.f / spread * (0.5f + static_cast<float>(byte(rng)) / 255.f);
+      bias[o] = static_cast<float>(byte(rng) - 128) / 128.f * spread;
+      mul[o] = 2.f + 0.05f * static_cast<float>(byte(rng));  // equalizing factor over the output scale
+    }
+    const float zp = c.dst_u8 ? 40.f : 0.f;
+    auto k = int8::make_pointwise_hardswish(w.data(), c.oc, c.ic, scale.data(), bias.data(), mul.data(), zp, c.src_s8,
+                                            c.dst_u8);
+    ASSERT_TRUE(k.has_value());
+    std::vector<uint8_t> src(c.pixels * c.src_stride + 8);
+    for (uint8_t& v : src) v = static_cast<uint8_t>(byte(rng));
+    const int64_t rows = (c.pixels + c.per_row - 1) / c.per_row;
+    std::vector<uint8_t> dst(rows * c.row_stride + 64, 0xEE), want = dst;
+    int saturated = 0;
+    for (int64_t p = 0; p < c.pixels; ++p)
+      for (int64_t o = 0; o < c.oc; ++o) {
+        int32_t acc = 0;
+        for (int64_t i = 0; i < c.ic; ++i) {
+          const uint8_t x = src[p * c.src_stride + i];
+          acc += (c.src_s8 ? static_cast<int32_t>(static_cast<int8_t>(x)) : static_cast<int32_t>(x)) * w[o * c.ic + i];
+        }
+        const float f = (static_cast<float>(acc) + bias[o]) * scale[o];
+        const float gate = std::min(std::max(std::fmaf(f, 1.f / 6, 0.5f), 0.f), 1.f);
+        const float v = std::fmaf(f * gate, mul[o], zp);
+        const float lo = c.dst_u8 ? 0.f : -128.f, hi = c.dst_u8 ? 255.f : 127.f;
+        saturated += v < lo || v > hi;
+        const int32_t q = static_cast<int32_t>(std::nearbyint(std::min(std::max(v, lo), hi)));
+        const int64_t r = p / c.per_row, col = p % c.per_row;
+        want[r * c.row_stride + col * c.oc + o] = static_cast<uint8_t>(q);
+      }
+    EXPECT_LT(saturated * 4, c.pixels * c.oc);  // most values inside the code range
+    int8::run_pointwise_table(*k, src.data(), c.src_stride, dst.data(), c.per_row * c.oc, c.row_stride, 0, c.pixels);
+    EXPECT_EQ(std::memcmp(dst.data(), want.data(), dst.size()), 0);
+  }
+}
+
+// In a graph: a 1x1 conv with its HardSwish and an equalizing channel scale (what
+// quant/equalize_depthwise.h makes of a depthwise conv's producer) runs as the HardSwish epilogue
+// kernel; its codes within one of oneDNN's (conv with post-ops) and of the reference.
+TEST(PointwiseTable, HardSwishConvWithChannelScaleInAGraph) {
+  if (!int8::pointwise_table_supported()) GTEST_SKIP() << "SKIPPED: no AVX-512 VNNI + VBMI on this CPU";
+  for (bool u8_src : {false, true}) {
+    SCOPED_TRACE(u8_src ? "u8 source with a zero point" : "s8 source");
+    ir::Graph g;
+    ir::ValueId x = add_input(g, "x", {1, 32, 9, 11});
+    g.value(x).qparams = u8_src ? *ir::QParams::per_tensor(2.f / 255, 60, DType::kU8) : sym(1.f / 127);
+    ir::ValueId y = add_pointwise_conv(g, "pw", x, 32, 48, {1, 48, 9, 11}, 3200, "hardswish");
+    std::vector<double> k(48);
+    for (int c = 0; c < 48; ++c) k[c] = 1.0 + (c % 7) * 1.5;
+    ir::set_channel_scale(g, g.node(g.value(y).producer()).id, "pw_equalize", k);
+    g.value(y).qparams = sym(0.03f);
+    g.add_output(y);
+    const std::vector<Tensor> in = {random_tensor({1, 32, 9, 11}, 95)};
+    RunOut fused = run(g, in, true);
+    RunOut onednn = run(g, in, true, true, /*fuse_pointwise_tables=*/false);
+    RunOut ref = run(g, in, false);
+    int kernels = 0;
+    for (const KernelInfo& ki : fused.stats.kernels) kernels += ki.impl == "int8:conv1x1+hardswish";
+    EXPECT_EQ(kernels, 1);
+    for (const KernelInfo& ki : onednn.stats.kernels) EXPECT_EQ(ki.impl.find("conv1x1+"), std::string::npos);
+    expect_outputs_within_one_lsb(fused, onednn, {0.03});
+    expect_outputs_within_one_lsb(fused, ref, {0.03});
+    Diff d = diff_lsb(fused.outputs[0], ref.outputs[0], 0.03, 1e-5);
+    EXPECT_LT(d.max_abs, 0.03 * 1.001);
   }
 }
 

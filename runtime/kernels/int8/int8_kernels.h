@@ -200,21 +200,35 @@ void run_byte_table_rows(const ByteTable& t, const void* in, void* out, int64_t 
 // over ic channels. Why: the table pass after each of YOLOX-Nano's
 // 1x1 convs cost a read and a write of every code; here the codes go from the accumulator
 // through the table in registers.
+// The same kernel also runs a 1x1 int8 conv whose HardSwish and per-channel factor stay in its
+// epilogue (Epilogue::kHardSwish, make_pointwise_hardswish): out = saturate(round_half_even(
+// hardswish(f) * out_mul[c] + out_zp)), f = (acc + bias[c]) * scale[c] as above, hardswish(f) =
+// f * min(max(f / 6 + 1/2, 0), 1). How the engine runs the convs writing an equalized depthwise
+// input (quant/equalize_depthwise.h: the factors come after the activation, so no table can
+// carry them), which oneDNN 2.6 runs with a binary post-op at 1.5-2x the time of its plain conv.
+// Not oneDNN's float operations one by one: a code can differ from its conv at a rounding tie.
 // Needs ic % 4 == 0 and oc % 16 == 0 (nullopt otherwise) and AVX-512 VNNI + VBMI to run.
 struct PointwiseTable {
+  enum class Epilogue { kTable, kHardSwish };
+  Epilogue epilogue = Epilogue::kTable;
   int64_t ic = 0, oc = 0;
-  bool src_s8 = false, dst_u8 = true;  // dst_u8: the pre-activation's code range is u8's
+  bool src_s8 = false, dst_u8 = true;  // dst_u8: the pre-activation's (kHardSwish: output's) codes are u8
   float alpha = 1.f, beta = 0.f;
   std::vector<int8_t> weights;         // [oc / 16][ic / 4][16][4]
   std::vector<float> scale, bias;      // per output channel; bias in accumulator units
   std::vector<int32_t> compensation;   // per output channel: 128 * sum of weights for an s8 source
-  ByteTable table;
+  ByteTable table;                     // kTable
+  std::vector<float> out_mul;          // kHardSwish: per output channel (factor / output scale)
+  float out_zp = 0.f;                  // kHardSwish: the output's zero point
 };
 bool pointwise_table_supported();
 // w: [oc][ic] int8 codes; bias may be null (zero).
 std::optional<PointwiseTable> make_pointwise_table(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
                                                    const float* bias, float alpha, float beta, bool src_s8,
                                                    bool dst_u8, const ByteTable& table);
+std::optional<PointwiseTable> make_pointwise_hardswish(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
+                                                       const float* bias, const float* out_mul, float out_zp,
+                                                       bool src_s8, bool dst_u8);
 // Pixels [p0, p1): source pixel p at src + p * src_pixel_stride (ic codes); its oc outputs at
 // byte p * oc of a destination laid out in rows of dst_row_len bytes, dst_row_stride apart (dense:
 // both the same; a Concat's pixels or a padded buffer's rows: as run_byte_table_rows).

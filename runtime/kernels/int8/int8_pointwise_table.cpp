@@ -4,7 +4,8 @@
 // input channels per vpdpbusd (the pixel's 4 codes broadcast, 16 channels' 4 weights each); the
 // epilogue rounds each 16 channels to pre-activation codes as oneDNN's int8 conv does and maps 64
 // of them at a time through the table with two byte permutes, so the pre-activation never
-// reaches memory.
+// reaches memory. The HardSwish epilogue computes the activation and the per-channel factor in
+// float instead and packs the output codes without a table.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -58,7 +59,7 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) inline __m512i lookup64(c
 
 // Pixels [p, p + P) x output channel blocks [ob, ob + NB) of 16. S8: the source codes are s8,
 // read as u8 by flipping their top bit; the compensation takes the difference off.
-template <int P, int NB, bool S8>
+template <int P, int NB, bool S8, bool HS>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) inline void block(
     const PointwiseTable& k, const uint8_t* src, int64_t src_stride, DstCursor& dst, int64_t p, int64_t ob) {
   const int64_t groups = k.ic / 4;
@@ -91,7 +92,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) inlin
     bias[j] = _mm512_loadu_ps(k.bias.data() + (ob + j) * 16);
     scale[j] = _mm512_loadu_ps(k.scale.data() + (ob + j) * 16);
   }
-  const __m512 alpha = _mm512_set1_ps(k.alpha), beta = _mm512_set1_ps(k.beta);
+  const __m512 alpha = _mm512_set1_ps(HS ? 1.f / 6 : k.alpha), beta = _mm512_set1_ps(HS ? 0.5f : k.beta);
   uint8_t* out[P];
 #pragma GCC unroll 8
   for (int i = 0; i < P; ++i) out[i] = dst.next() + ob * 16;
@@ -107,13 +108,23 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) inlin
     __m512i a = acc[i][j];
     if constexpr (S8) a = _mm512_sub_epi32(a, _mm512_loadu_si512(k.compensation.data() + (ob + j) * 16));
     const __m512 f = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(a), bias[j]), scale[j]);
-    v[q % 4] = _mm512_cvtps_epi32(_mm512_fmadd_ps(f, alpha, beta));
+    if constexpr (HS) {
+      // hardswish(f) * out_mul + out_zp (alpha, beta: 1/6, 1/2); the factors read from L1.
+      const __m512 gate = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(f, alpha, beta), _mm512_setzero_ps()),
+                                        _mm512_set1_ps(1.f));
+      v[q % 4] = _mm512_cvtps_epi32(_mm512_fmadd_ps(_mm512_mul_ps(f, gate),
+                                                    _mm512_loadu_ps(k.out_mul.data() + (ob + j) * 16),
+                                                    _mm512_set1_ps(k.out_zp)));
+    } else {
+      v[q % 4] = _mm512_cvtps_epi32(_mm512_fmadd_ps(f, alpha, beta));
+    }
     if (q % 4 == 3 || q == P * NB - 1) {
       // Saturating packs to 16 then 8 bits interleave the four registers by 128-bit lane (lane k:
       // v0[4k..4k+3], v1[..], v2[..], v3[..]); the dword permute puts each register's codes together.
       const __m512i w01 = _mm512_packs_epi32(v[0], v[1]), w23 = _mm512_packs_epi32(v[2], v[3]);
       const __m512i bytes = k.dst_u8 ? _mm512_packus_epi16(w01, w23) : _mm512_packs_epi16(w01, w23);
-      const __m512i y = lookup64(k.table.out, _mm512_permutexvar_epi32(order, bytes));
+      const __m512i ordered = _mm512_permutexvar_epi32(order, bytes);
+      const __m512i y = HS ? ordered : lookup64(k.table.out, ordered);
       if constexpr (NB == 4) {
         _mm512_storeu_si512(out[i], y);
       } else {
@@ -140,7 +151,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) inlin
   }
 }
 
-template <int NB, bool S8>
+template <int NB, bool S8, bool HS>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) void run_channels(
     const PointwiseTable& k, const uint8_t* src, int64_t src_stride, const Dst& dst, int64_t p0, int64_t p1,
     int64_t ob) {
@@ -148,27 +159,27 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) void 
   constexpr int P = NB == 4 ? 5 : NB == 1 ? 8 : NB == 2 ? 6 : 4;
   DstCursor cursor(dst, p0);
   int64_t p = p0;
-  for (; p + P <= p1; p += P) block<P, NB, S8>(k, src, src_stride, cursor, p, ob);
-  for (; p < p1; ++p) block<1, NB, S8>(k, src, src_stride, cursor, p, ob);
+  for (; p + P <= p1; p += P) block<P, NB, S8, HS>(k, src, src_stride, cursor, p, ob);
+  for (; p < p1; ++p) block<1, NB, S8, HS>(k, src, src_stride, cursor, p, ob);
 }
 
-template <bool S8>
+template <bool S8, bool HS>
 void run_range(const PointwiseTable& k, const uint8_t* src, int64_t src_stride, const Dst& dst, int64_t p0,
                int64_t p1) {
   const int64_t blocks = k.oc / 16;
   for (int64_t ob = 0; ob < blocks; ob += 4) {
     switch (std::min<int64_t>(4, blocks - ob)) {
       case 4:
-        run_channels<4, S8>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<4, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
         break;
       case 3:
-        run_channels<3, S8>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<3, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
         break;
       case 2:
-        run_channels<2, S8>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<2, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
         break;
       default:
-        run_channels<1, S8>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<1, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
     }
   }
 }
@@ -182,18 +193,17 @@ bool pointwise_table_supported() {
   return yes;
 }
 
-std::optional<PointwiseTable> make_pointwise_table(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
-                                                   const float* bias, float alpha, float beta, bool src_s8,
-                                                   bool dst_u8, const ByteTable& table) {
+namespace {
+
+// The weights in the kernel's layout, scales, bias and s8-source compensation.
+std::optional<PointwiseTable> pack_pointwise(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
+                                             const float* bias, bool src_s8, bool dst_u8) {
   if (oc <= 0 || ic <= 0 || oc % 16 != 0 || ic % 4 != 0) return std::nullopt;
   PointwiseTable k;
   k.ic = ic;
   k.oc = oc;
   k.src_s8 = src_s8;
   k.dst_u8 = dst_u8;
-  k.alpha = alpha;
-  k.beta = beta;
-  k.table = table;
   k.scale.assign(scale, scale + oc);
   k.bias.assign(oc, 0.f);
   k.compensation.assign(oc, 0);
@@ -215,6 +225,30 @@ std::optional<PointwiseTable> make_pointwise_table(const int8_t* w, int64_t oc, 
   return k;
 }
 
+}  // namespace
+
+std::optional<PointwiseTable> make_pointwise_table(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
+                                                   const float* bias, float alpha, float beta, bool src_s8,
+                                                   bool dst_u8, const ByteTable& table) {
+  std::optional<PointwiseTable> k = pack_pointwise(w, oc, ic, scale, bias, src_s8, dst_u8);
+  if (!k) return std::nullopt;
+  k->alpha = alpha;
+  k->beta = beta;
+  k->table = table;
+  return k;
+}
+
+std::optional<PointwiseTable> make_pointwise_hardswish(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
+                                                       const float* bias, const float* out_mul, float out_zp,
+                                                       bool src_s8, bool dst_u8) {
+  std::optional<PointwiseTable> k = pack_pointwise(w, oc, ic, scale, bias, src_s8, dst_u8);
+  if (!k) return std::nullopt;
+  k->epilogue = PointwiseTable::Epilogue::kHardSwish;
+  k->out_mul.assign(out_mul, out_mul + oc);
+  k->out_zp = out_zp;
+  return k;
+}
+
 void run_pointwise_table(const PointwiseTable& k, const void* src, int64_t src_pixel_stride, void* dst,
                          int64_t dst_row_len, int64_t dst_row_stride, int64_t p0, int64_t p1) {
   YQ_CHECK(pointwise_table_supported()) << "run_pointwise_table needs AVX-512 VNNI and VBMI";
@@ -224,10 +258,13 @@ void run_pointwise_table(const PointwiseTable& k, const void* src, int64_t src_p
   const auto* s = static_cast<const uint8_t*>(src);
   parallel_ranges(p1 - p0, (p1 - p0) * k.ic * k.oc >= kParallelMacs, 6,
                   [&](int64_t b, int64_t e) {
+                    const bool hs = k.epilogue == PointwiseTable::Epilogue::kHardSwish;
                     if (k.src_s8) {
-                      run_range<true>(k, s, src_pixel_stride, d, p0 + b, p0 + e);
+                      hs ? run_range<true, true>(k, s, src_pixel_stride, d, p0 + b, p0 + e)
+                         : run_range<true, false>(k, s, src_pixel_stride, d, p0 + b, p0 + e);
                     } else {
-                      run_range<false>(k, s, src_pixel_stride, d, p0 + b, p0 + e);
+                      hs ? run_range<false, true>(k, s, src_pixel_stride, d, p0 + b, p0 + e)
+                         : run_range<false, false>(k, s, src_pixel_stride, d, p0 + b, p0 + e);
                     }
                   });
 }
