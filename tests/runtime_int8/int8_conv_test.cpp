@@ -114,7 +114,9 @@ TEST_P(Int8Conv, MatchesFakeQuantReference) {
   ASSERT_EQ(ref.outputs.size(), 1u);
   EXPECT_EQ(fast.stats.int8_kernels, c.int8_kernel ? 1 : 0) << c.name;
   bool int8_impl = false;
-  for (const KernelInfo& k : fast.stats.kernels) int8_impl |= k.node == "conv" && k.impl.rfind("onednn:conv_int8", 0) == 0;
+  // oneDNN's int8 conv, or yoloq's 1x1 kernel with the HardSwish epilogue (int8::PointwiseTable)
+  for (const KernelInfo& k : fast.stats.kernels)
+    int8_impl |= k.node == "conv" && (k.impl.rfind("onednn:conv_int8", 0) == 0 || k.impl == "int8:conv1x1+hardswish");
   EXPECT_EQ(int8_impl, c.int8_kernel) << c.name;
   if (c.int8_kernel) {
     EXPECT_EQ(fast.stats.quantize_ops, c.residual ? 2 : 1) << c.name;  // x (and R) on entry

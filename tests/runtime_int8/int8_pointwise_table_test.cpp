@@ -37,6 +37,9 @@ TEST(PointwiseTable, MatchesItsArithmeticValueByValue) {
       {8, 80, 7, 8, false, false, 7, 7 * 80},      // five blocks (4 + 1)
       {128, 128, 13, 128, false, true, 13, 13 * 128},
       {4, 16, 1, 4, false, true, 1, 16},           // one pixel, one group of 4 channels
+      {24, 8, 29, 24, false, true, 29, 29 * 8},    // 8 channels: one masked block
+      {16, 24, 13, 16, true, true, 3, 5 * 24 + 8},  // 16 + 8; padded rows
+      {32, 72, 9, 32, false, false, 9, 9 * 72},    // 4 blocks + a masked fifth
   };
   for (const Case& c : cases) {
     SCOPED_TRACE("ic " + std::to_string(c.ic) + " oc " + std::to_string(c.oc) + " pixels " + std::to_string(c.pixels));
@@ -94,6 +97,8 @@ TEST(PointwiseTable, HardSwishEpilogueMatchesItsArithmeticValueByValue) {
       {64, 64, 11, 64, true, false, 11, 11 * 64},
       {32, 48, 23, 32, true, true, 5, 7 * 48 + 16},
       {8, 80, 7, 8, false, false, 7, 7 * 80},
+      {24, 8, 29, 24, true, true, 29, 29 * 8},  // 8 channels: one masked block
+      {16, 56, 13, 16, false, true, 13, 13 * 56},  // 3 blocks + 8
   };
   for (const Case& c : cases) {
     SCOPED_TRACE("ic " + std::to_string(c.ic) + " oc " + std::to_string(c.oc) + " pixels " + std::to_string(c.pixels));
@@ -143,14 +148,16 @@ TEST(PointwiseTable, HardSwishEpilogueMatchesItsArithmeticValueByValue) {
 // kernel; its codes within one of oneDNN's (conv with post-ops) and of the reference.
 TEST(PointwiseTable, HardSwishConvWithChannelScaleInAGraph) {
   if (!int8::pointwise_table_supported()) GTEST_SKIP() << "SKIPPED: no AVX-512 VNNI + VBMI on this CPU";
-  for (bool u8_src : {false, true}) {
-    SCOPED_TRACE(u8_src ? "u8 source with a zero point" : "s8 source");
+  for (bool u8_src : {false, true})
+  for (int64_t oc : {48, 24, 8}) {
+    SCOPED_TRACE(std::string(u8_src ? "u8 source with a zero point" : "s8 source") + ", " + std::to_string(oc) +
+                 " channels");
     ir::Graph g;
     ir::ValueId x = add_input(g, "x", {1, 32, 9, 11});
     g.value(x).qparams = u8_src ? *ir::QParams::per_tensor(2.f / 255, 60, DType::kU8) : sym(1.f / 127);
-    ir::ValueId y = add_pointwise_conv(g, "pw", x, 32, 48, {1, 48, 9, 11}, 3200, "hardswish");
-    std::vector<double> k(48);
-    for (int c = 0; c < 48; ++c) k[c] = 1.0 + (c % 7) * 1.5;
+    ir::ValueId y = add_pointwise_conv(g, "pw", x, 32, oc, {1, oc, 9, 11}, 3200, "hardswish");
+    std::vector<double> k(oc);
+    for (int c = 0; c < oc; ++c) k[c] = 1.0 + (c % 7) * 1.5;
     ir::set_channel_scale(g, g.node(g.value(y).producer()).id, "pw_equalize", k);
     g.value(y).qparams = sym(0.03f);
     g.add_output(y);
@@ -169,11 +176,11 @@ TEST(PointwiseTable, HardSwishConvWithChannelScaleInAGraph) {
   }
 }
 
-TEST(PointwiseTable, DeclinesChannelCountsOffItsBlocks) {
+TEST(PointwiseTable, DeclinesInputChannelsOffGroupsOfFour) {
   const int8_t w[17 * 5] = {};
   const float s[17] = {}, b[17] = {};
   int8::ByteTable t{};
-  EXPECT_FALSE(int8::make_pointwise_table(w, 17, 4, s, b, 1.f, 0.f, false, true, t).has_value());  // oc % 16
+  EXPECT_TRUE(int8::make_pointwise_table(w, 17, 4, s, b, 1.f, 0.f, false, true, t).has_value());  // any oc
   EXPECT_FALSE(int8::make_pointwise_table(w, 16, 5, s, b, 1.f, 0.f, false, true, t).has_value());  // ic % 4
 }
 
@@ -191,13 +198,14 @@ TEST(PointwiseTable, GraphsGiveTheBytesOfOneDnnsConvAndTheTable) {
   ir::ValueId a = add_silu(g, "a", pre);
   const ir::QParams cat_q = *ir::QParams::per_tensor(2.f / 255, 40, DType::kU8);
   g.value(a).qparams = cat_q;
-  ir::ValueId pre2 = add_pointwise_conv(g, "pw2", a, 32, 16, {1, 16, 9, 11}, 3101);  // u8 source
+  // u8 source, 24 channels (a masked last block)
+  ir::ValueId pre2 = add_pointwise_conv(g, "pw2", a, 32, 24, {1, 24, 9, 11}, 3101);
   g.value(pre2).qparams = *ir::QParams::per_tensor(5.f / 255, 150, DType::kU8);
   ir::ValueId b = add_silu(g, "b", pre2);
   g.value(b).qparams = cat_q;
-  ir::ValueId cat = add_channel_concat(g, "concat", {a, b}, "cat", {1, 48, 9, 11});
+  ir::ValueId cat = add_channel_concat(g, "concat", {a, b}, "cat", {1, 56, 9, 11});
   g.value(cat).qparams = cat_q;
-  ir::ValueId pre3 = add_pointwise_conv(g, "pw3", cat, 48, 64, {1, 64, 9, 11}, 3102);
+  ir::ValueId pre3 = add_pointwise_conv(g, "pw3", cat, 56, 64, {1, 64, 9, 11}, 3102);
   g.value(pre3).qparams = *ir::QParams::per_tensor(6.f / 255, 170, DType::kU8);
   ir::ValueId y = add_silu(g, "y", pre3);
   g.value(y).qparams = sym(0.02f);

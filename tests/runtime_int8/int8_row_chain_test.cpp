@@ -165,16 +165,26 @@ TEST(RowChains, CspBlockRunsAsOneChainWithTheSameBytes) {
   RunOut ref = run(g, in, false);
   std::map<std::string, int> c = chains_of(chained.stats);
   // Every conv and table: one chain, the depthwise and the stride-2 convs as its halo steps.
-  for (const char* node : {"pw1", "dw", "b_silu", "pw2", "c_silu+residual", "side", "e_silu", "down", "head"})
+  for (const char* node : {"pw1", "dw", "b_silu", "pw2", "c_silu+residual", "side", "down", "head"})
+    EXPECT_EQ(c.count(node), 1u) << node;
+  for (const char* node : {"pw1", "dw", "b_silu", "pw2", "c_silu+residual", "side", "down", "head"})
     EXPECT_EQ(c[node], 0) << node;
   for (const KernelInfo& k : alone.stats.kernels) EXPECT_EQ(k.row_chain, -1) << k.node;
   std::map<std::string, std::string> impl;
   for (const KernelInfo& k : chained.stats.kernels) impl[k.node] = k.impl;
   EXPECT_EQ(impl["pw1"], "int8:conv1x1+table:silu(padded for dw)");
   EXPECT_EQ(impl["c_silu+residual"], "int8:table-add:silu(into concat)");
-  EXPECT_EQ(impl["e_silu"], "int8:table:silu(into concat)");  // side's 24 channels: not fused
+  EXPECT_EQ(impl["side"], "int8:conv1x1+table:silu(into concat)");  // 24 channels: a masked block
   expect_same_bytes(chained, alone);
   expect_outputs_within_one_lsb(chained, ref, {0.05, 0.05});
+  // Unfused, side's table writes its rows into the concat inside the chain: the same bytes.
+  RunOut unfused = run(g, in, true, true, /*fuse_pointwise_tables=*/false);
+  std::map<std::string, int> cu = chains_of(unfused.stats);
+  EXPECT_EQ(cu.count("e_silu"), 1u);
+  EXPECT_EQ(cu["e_silu"], 0);
+  for (const KernelInfo& k : unfused.stats.kernels)
+    if (k.node == "e_silu") EXPECT_EQ(k.impl, "int8:table:silu(into concat)");
+  expect_same_bytes(chained, unfused);
 }
 
 TEST(RowChains, FloatStemWithItsSiluPassAndQuantizeChains) {

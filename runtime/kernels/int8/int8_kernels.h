@@ -207,15 +207,16 @@ void run_byte_table_rows(const ByteTable& t, const void* in, void* out, int64_t 
 // input (quant/equalize_depthwise.h: the factors come after the activation, so no table can
 // carry them), which oneDNN 2.6 runs with a binary post-op at 1.5-2x the time of its plain conv.
 // Not oneDNN's float operations one by one: a code can differ from its conv at a rounding tie.
-// Needs ic % 4 == 0 and oc % 16 == 0 (nullopt otherwise) and AVX-512 VNNI + VBMI to run.
+// Needs ic % 4 == 0 (nullopt otherwise) and AVX-512 VNNI + VBMI to run. An oc off 16 computes its
+// last block whole and stores its real channels under a mask.
 struct PointwiseTable {
   enum class Epilogue { kTable, kHardSwish };
   Epilogue epilogue = Epilogue::kTable;
   int64_t ic = 0, oc = 0;
   bool src_s8 = false, dst_u8 = true;  // dst_u8: the pre-activation's (kHardSwish: output's) codes are u8
   float alpha = 1.f, beta = 0.f;
-  std::vector<int8_t> weights;         // [oc / 16][ic / 4][16][4]
-  std::vector<float> scale, bias;      // per output channel; bias in accumulator units
+  std::vector<int8_t> weights;         // [ceil(oc / 16)][ic / 4][16][4], zeros past oc
+  std::vector<float> scale, bias;      // per output channel (zeros past oc); bias in accumulator units
   std::vector<int32_t> compensation;   // per output channel: 128 * sum of weights for an s8 source
   ByteTable table;                     // kTable
   std::vector<float> out_mul;          // kHardSwish: per output channel (factor / output scale)

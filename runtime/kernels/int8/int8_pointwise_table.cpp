@@ -57,11 +57,13 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) inline __m512i lookup64(c
   return _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi);
 }
 
-// Pixels [p, p + P) x output channel blocks [ob, ob + NB) of 16. S8: the source codes are s8,
-// read as u8 by flipping their top bit; the compensation takes the difference off.
+// Pixels [p, p + P) x output channel blocks [ob, ob + NB) of 16, of which the last holds `tail`
+// real channels (16 but in the last block of an oc off 16: its padding channels are computed and
+// not stored). S8: the source codes are s8, read as u8 by flipping their top bit; the compensation
+// takes the difference off.
 template <int P, int NB, bool S8, bool HS>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) inline void block(
-    const PointwiseTable& k, const uint8_t* src, int64_t src_stride, DstCursor& dst, int64_t p, int64_t ob) {
+    const PointwiseTable& k, const uint8_t* src, int64_t src_stride, DstCursor& dst, int64_t p, int64_t ob, int tail) {
   const int64_t groups = k.ic / 4;
   // Every loop over i and j fully unrolled: GCC 12 keeps an array of vectors indexed in a loop in
   // memory, and the accumulators must stay in registers.
@@ -125,25 +127,31 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) inlin
       const __m512i bytes = k.dst_u8 ? _mm512_packus_epi16(w01, w23) : _mm512_packs_epi16(w01, w23);
       const __m512i ordered = _mm512_permutexvar_epi32(order, bytes);
       const __m512i y = HS ? ordered : lookup64(k.table.out, ordered);
-      if constexpr (NB == 4) {
+      if (NB == 4 && tail == 16) {
         _mm512_storeu_si512(out[i], y);
       } else {
         const int first = q - q % 4;
 #pragma GCC unroll 4
         for (int r = first; r <= q; ++r) {
           uint8_t* o = out[r / NB] + (r % NB) * 16;
+          __m128i piece;
           switch (r % 4) {  // a constant once the loops are unrolled
             case 0:
-              _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_castsi512_si128(y));
+              piece = _mm512_castsi512_si128(y);
               break;
             case 1:
-              _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_extracti32x4_epi32(y, 1));
+              piece = _mm512_extracti32x4_epi32(y, 1);
               break;
             case 2:
-              _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_extracti32x4_epi32(y, 2));
+              piece = _mm512_extracti32x4_epi32(y, 2);
               break;
             default:
-              _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_extracti32x4_epi32(y, 3));
+              piece = _mm512_extracti32x4_epi32(y, 3);
+          }
+          if (r % NB == NB - 1 && tail < 16) {
+            _mm_mask_storeu_epi8(o, static_cast<__mmask16>((1u << tail) - 1), piece);
+          } else {
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), piece);
           }
         }
       }
@@ -154,32 +162,34 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) inlin
 template <int NB, bool S8, bool HS>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) void run_channels(
     const PointwiseTable& k, const uint8_t* src, int64_t src_stride, const Dst& dst, int64_t p0, int64_t p1,
-    int64_t ob) {
+    int64_t ob, int tail) {
   // Accumulators + weights + a broadcast within 32 registers, whole registers of pieces.
   constexpr int P = NB == 4 ? 5 : NB == 1 ? 8 : NB == 2 ? 6 : 4;
   DstCursor cursor(dst, p0);
   int64_t p = p0;
-  for (; p + P <= p1; p += P) block<P, NB, S8, HS>(k, src, src_stride, cursor, p, ob);
-  for (; p < p1; ++p) block<1, NB, S8, HS>(k, src, src_stride, cursor, p, ob);
+  for (; p + P <= p1; p += P) block<P, NB, S8, HS>(k, src, src_stride, cursor, p, ob, tail);
+  for (; p < p1; ++p) block<1, NB, S8, HS>(k, src, src_stride, cursor, p, ob, tail);
 }
 
 template <bool S8, bool HS>
 void run_range(const PointwiseTable& k, const uint8_t* src, int64_t src_stride, const Dst& dst, int64_t p0,
                int64_t p1) {
-  const int64_t blocks = k.oc / 16;
+  const int64_t blocks = (k.oc + 15) / 16;
   for (int64_t ob = 0; ob < blocks; ob += 4) {
-    switch (std::min<int64_t>(4, blocks - ob)) {
+    const int64_t nb = std::min<int64_t>(4, blocks - ob);
+    const int tail = ob + nb == blocks ? static_cast<int>(k.oc - (blocks - 1) * 16) : 16;
+    switch (nb) {
       case 4:
-        run_channels<4, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<4, S8, HS>(k, src, src_stride, dst, p0, p1, ob, tail);
         break;
       case 3:
-        run_channels<3, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<3, S8, HS>(k, src, src_stride, dst, p0, p1, ob, tail);
         break;
       case 2:
-        run_channels<2, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<2, S8, HS>(k, src, src_stride, dst, p0, p1, ob, tail);
         break;
       default:
-        run_channels<1, S8, HS>(k, src, src_stride, dst, p0, p1, ob);
+        run_channels<1, S8, HS>(k, src, src_stride, dst, p0, p1, ob, tail);
     }
   }
 }
@@ -198,23 +208,26 @@ namespace {
 // The weights in the kernel's layout, scales, bias and s8-source compensation.
 std::optional<PointwiseTable> pack_pointwise(const int8_t* w, int64_t oc, int64_t ic, const float* scale,
                                              const float* bias, bool src_s8, bool dst_u8) {
-  if (oc <= 0 || ic <= 0 || oc % 16 != 0 || ic % 4 != 0) return std::nullopt;
+  if (oc <= 0 || ic <= 0 || ic % 4 != 0) return std::nullopt;
   PointwiseTable k;
   k.ic = ic;
   k.oc = oc;
   k.src_s8 = src_s8;
   k.dst_u8 = dst_u8;
-  k.scale.assign(scale, scale + oc);
-  k.bias.assign(oc, 0.f);
-  k.compensation.assign(oc, 0);
+  // Per-channel arrays padded to whole blocks of 16 with zeros (channels computed, never stored).
+  const int64_t oc_pad = (oc + 15) / 16 * 16;
+  k.scale.assign(oc_pad, 0.f);
+  std::copy(scale, scale + oc, k.scale.begin());
+  k.bias.assign(oc_pad, 0.f);
+  k.compensation.assign(oc_pad, 0);
   const int64_t groups = ic / 4;
-  k.weights.assign(static_cast<size_t>(oc * ic), 0);
+  k.weights.assign(static_cast<size_t>(oc_pad * ic), 0);
   for (int64_t o = 0; o < oc; ++o) {
     int64_t sum = 0;
     for (int64_t c = 0; c < ic; ++c) {
       const int8_t v = w[o * ic + c];
       sum += v;
-      // [oc / 16][ic / 4][16][4]
+      // [oc_pad / 16][ic / 4][16][4]
       k.weights[static_cast<size_t>((((o / 16) * groups + c / 4) * 16 + o % 16) * 4 + c % 4)] = v;
     }
     // An s8 source is read as u8 (code + 128): 128 times the weights' sum comes off the
@@ -244,7 +257,8 @@ std::optional<PointwiseTable> make_pointwise_hardswish(const int8_t* w, int64_t 
   std::optional<PointwiseTable> k = pack_pointwise(w, oc, ic, scale, bias, src_s8, dst_u8);
   if (!k) return std::nullopt;
   k->epilogue = PointwiseTable::Epilogue::kHardSwish;
-  k->out_mul.assign(out_mul, out_mul + oc);
+  k->out_mul.assign(k->scale.size(), 0.f);
+  std::copy(out_mul, out_mul + oc, k->out_mul.begin());
   k->out_zp = out_zp;
   return k;
 }
