@@ -39,6 +39,27 @@ void ImageToNhwc(benchmark::State& state) {
 }
 BENCHMARK(ImageToNhwc)->Args({3, 416})->Args({3, 352})->Args({3, 640})->UseRealTime();
 
+// The same image into a 3x3 stride-2 stem's patch rows (int8::quantize_nchw_to_im2col).
+void ImageToIm2col(benchmark::State& state) {
+  const int64_t c = state.range(0), h = state.range(1);
+  const std::vector<float> x = random_floats(c * h * h);
+  yq::runtime::int8::Im2col im;
+  im.c = c;
+  im.h = im.w = h;
+  im.kh = im.kw = 3;
+  im.stride_h = im.stride_w = 2;
+  im.pad_t = im.pad_l = 1;
+  im.oh = im.ow = (h + 2 - 3) / 2 + 1;
+  im.k_pad = (c * 9 + 3) / 4 * 4;
+  std::vector<uint8_t> q(im.oh * im.ow * im.k_pad);
+  for (auto _ : state) {
+    yq::runtime::int8::quantize_nchw_to_im2col(x.data(), q.data(), /*to_u8=*/true, im, 60.f, 0, im.oh);
+    benchmark::DoNotOptimize(q.data());
+  }
+  state.SetBytesProcessed(state.iterations() * c * h * h * 4);
+}
+BENCHMARK(ImageToIm2col)->Args({3, 320})->Args({3, 416})->UseRealTime();
+
 void Quantize(benchmark::State& state) {
   const int64_t n = state.range(0) * state.range(1) * state.range(1);
   const std::vector<float> x = random_floats(n);

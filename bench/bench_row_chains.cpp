@@ -7,13 +7,16 @@
 //   build/bench/bench_row_chains MODEL.onnx [rounds=400] [threads=2]
 //
 // With PROFILE=1 in the environment both engines profile their steps and each chain's time is
-// printed against its steps' time alone (profiling adds a little to every step).
+// printed against its steps' time alone (profiling adds a little to every step). FEATURE=name
+// turns another EngineOptions switch off and on instead (row chains stay on): im2col_stems,
+// fuse_pointwise_tables, fuse_gate_quantize.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "base/threads.h"
@@ -43,11 +46,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
     return 2;
   }
+  const std::string feature = std::getenv("FEATURE") ? std::getenv("FEATURE") : "row_chains";
   std::unique_ptr<runtime::Engine> engines[2];
   for (int k = 0; k < 2; ++k) {
     runtime::EngineOptions eo;
     eo.threads = threads;
-    eo.row_chains = k == 1;
+    bool* flag = feature == "row_chains"              ? &eo.row_chains
+                 : feature == "im2col_stems"          ? &eo.im2col_stems
+                 : feature == "fuse_pointwise_tables" ? &eo.fuse_pointwise_tables
+                 : feature == "fuse_gate_quantize"    ? &eo.fuse_gate_quantize
+                                                      : nullptr;
+    if (flag == nullptr) {
+      std::fprintf(stderr, "FEATURE=%s: not an option this bench switches\n", feature.c_str());
+      return 2;
+    }
+    *flag = k == 1;
     eo.profile = std::getenv("PROFILE") != nullptr;
     auto e = runtime::Engine::create(loaded->graph, eo);
     if (!e.ok()) {
@@ -82,8 +95,8 @@ int main(int argc, char** argv) {
     on.push_back((b1 + b2) / 2);
     ratio.push_back((b1 + b2) / (a1 + a2));
   }
-  std::printf("%s, %d threads, %d rounds: row chains off %.3f ms, on %.3f ms, on/off per-round median %.3f\n", argv[1],
-              threads, rounds, median(off), median(on), median(ratio));
+  std::printf("%s, %d threads, %d rounds: %s off %.3f ms, on %.3f ms, on/off per-round median %.3f\n", argv[1],
+              threads, rounds, feature.c_str(), median(off), median(on), median(ratio));
   if (std::getenv("PROFILE")) {  // per chain: its steps' time alone (off) against the chain's (on)
     const auto& off_k = engines[0]->stats().kernels;
     const auto& on_k = engines[1]->stats().kernels;

@@ -103,7 +103,9 @@ struct Step {
   // kReorder between two slots of one dense layout, f32 <-> s8/u8: yoloq's loop, not oneDNN's
   // kQuantizeNhwc: f32 NCHW with few channels (an image input) straight into int8 NHWC.
   // kQuantizeS2d: the same into the space-to-depth nhwc layout a stem conv reads (try_int8_conv).
-  enum class Dense { kNo, kQuantize, kDequantize, kQuantizeNhwc, kQuantizeS2d } dense = Dense::kNo;
+  // kQuantizeIm2col: the same into the patch rows of a conv run as a 1x1 conv (int8::Im2col).
+  enum class Dense { kNo, kQuantize, kDequantize, kQuantizeNhwc, kQuantizeS2d, kQuantizeIm2col } dense = Dense::kNo;
+  int8::Im2col im2col;  // kQuantizeIm2col
   const ir::QParams* fq = nullptr;  // kFakeQuant
   // residual copy into dst before a sum post-op (-1: none); pre_scale < 0: from the slot scales
   int pre_src = -1, pre_dst = -1;
@@ -497,6 +499,7 @@ struct Engine::Impl {
   // The space-to-depth nhwc desc conv n reads its image input x in (int8::space_to_depth_geometry),
   // or a zero desc when that does not apply.
   memory::desc space_to_depth_src(const ir::Node& n, ir::ValueId x);
+  memory::desc im2col_src(const ir::Node& n, ir::ValueId x);
   // The padded nhwc desc conv n reads its zero-point source x in (int8::padded_source_geometry)
   // when x's table can write it (table_into_padded), or a zero desc.
   memory::desc padded_table_src(const ir::Node& n, ir::ValueId x);
@@ -1436,6 +1439,10 @@ std::optional<int64_t> Engine::Impl::chain_rows_of(Step& st) {
       st.units_per_row = st.pixels / h;
       return h;
     case StepKind::kReorder:
+      if (st.dense == Step::Dense::kQuantizeIm2col) {  // a band of output rows from the (whole) image
+        st.units_per_row = 1;
+        return st.im2col.oh >= chain_bands ? std::optional<int64_t>(st.im2col.oh) : std::nullopt;
+      }
       if (st.dense != Step::Dense::kQuantize && st.dense != Step::Dense::kDequantize) return std::nullopt;
       return elementwise(shape_numel(slots[st.reads[0]].shape));
     default:
@@ -1662,7 +1669,9 @@ Status Engine::Impl::execute_step(Step& st) {
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
       const int64_t n = shape_numel(from.shape);
-      if (st.dense == Step::Dense::kQuantizeS2d) {
+      if (st.dense == Step::Dense::kQuantizeIm2col) {
+        return execute_units(st, 0, 0, st.im2col.oh);
+      } else if (st.dense == Step::Dense::kQuantizeS2d) {
         const Shape& s = from.shape;
         int8::quantize_nchw_to_s2d_nhwc(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8, s[0],
                                         s[1], s[2], s[3], st.scale);
@@ -1825,7 +1834,10 @@ Status Engine::Impl::execute_units(Step& st, int band, int64_t u0, int64_t units
     case StepKind::kReorder: {
       const Slot& from = slots[st.reads[0]];
       const Slot& to = slots[st.writes[0]];
-      if (st.dense == Step::Dense::kQuantize) {
+      if (st.dense == Step::Dense::kQuantizeIm2col) {
+        int8::quantize_nchw_to_im2col(reinterpret_cast<const float*>(from.ptr), to.ptr, to.dtype == DType::kU8,
+                                      st.im2col, st.scale, u0, u0 + units);
+      } else if (st.dense == Step::Dense::kQuantize) {
         int8::quantize_dense(reinterpret_cast<const float*>(from.ptr) + u0, to.ptr + u0, to.dtype == DType::kU8, units,
                              st.scale, st.zp_to);
       } else {
@@ -2001,6 +2013,35 @@ memory::desc Engine::Impl::space_to_depth_src(const ir::Node& n, ir::ValueId x) 
   return memory::desc(s->src_dims, int8_dt(x), memory::format_tag::acdb);
 }
 
+// The patch rows (int8::Im2col) conv n would read the image x in, as an nhwc [1, k_pad, oh, ow]
+// desc; zero desc when it does not apply (not the image's quantized copy, a zero point, a
+// residual, a conv im2col_of declines, or EngineOptions::im2col_stems off) or does not pay: only
+// a conv that fuse_pointwise_tables will take (an int8 output that a table alone reads, or a
+// HardSwish in its epilogue). In one process (bench_row_chains FEATURE=im2col_stems):
+// YOLOv6Lite-S 0.98 (HardSwish), NanoDet-m 1.01 and FastestDet 1.06 (oneDNN's 1x1 conv over 28
+// codes against its 3x3 over 3 channels).
+memory::desc Engine::Impl::im2col_src(const ir::Node& n, ir::ValueId x) {
+  if (!opts.im2col_stems || !opts.fuse_pointwise_tables || !int8::pointwise_table_supported()) return {};
+  const ir::ValueId y = n.output(0);
+  if (y == ir::kNoValue || !is_int8(y)) return {};
+  const std::string act = n.op_type == "FusedConv" ? n.attrs.get_string("activation", "") : "";
+  const auto& readers = graph.value(y).consumers();
+  const bool table_reads =
+      act.empty() && readers.size() == 1 && ir::is_activation_node(graph.node(readers[0])) && !graph.is_graph_output(y);
+  if (act != "hardswish" && !table_reads) return {};
+  auto f32 = f32_source.find(x);
+  if (f32 == f32_source.end() || vzp[x] != 0 || !is_image_to_nhwc(slots[f32->second].desc, int8_nhwc(graph.value(x).shape, x)))
+    return {};
+  if (n.op_type == "FusedConv" && n.input(3) != ir::kNoValue) return {};
+  auto geo = fp32::conv_geometry(graph, n);
+  if (!geo.ok() || !*geo) return {};
+  const std::optional<int8::Im2col> im = int8::im2col_of(**geo);
+  if (!im || im->c > int8::kMaxInterleaveChannels || im->kw * im->c > 16 || im->k_pad - (im->kh - 1) * im->kw * im->c > 16 ||
+      im->w > 1024)
+    return {};  // quantize_nchw_to_im2col's limits
+  return memory::desc({1, im->k_pad, im->oh, im->ow}, int8_dt(x), memory::format_tag::acdb);
+}
+
 // Conditions: x has a zero point (else zero padding is already right), one image, and comes from
 // a table step writing it densely in nhwc that nothing else retargeted (table_into_concat); every
 // reader of x is a conv reading it as its source only, with the same pads (YOLOX's head: the box
@@ -2106,16 +2147,21 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
   // over space-to-depth blocks, which the image quantize writes directly
   // (int8::space_to_depth_geometry says why); a zero-point source with the padding in its bytes,
   // which its table writes directly (int8::padded_source_geometry); the source as it is.
-  enum class Src { kSpaceToDepth, kPadded, kNative };
+  // An image conv with few taps as a 1x1 conv over patch rows (int8::im2col_of says why), which
+  // the image quantize also writes directly.
+  enum class Src { kSpaceToDepth, kIm2col, kPadded, kNative };
   const memory::desc s2d = space_to_depth_src(n, x);
-  const memory::desc padded = s2d.is_zero() ? padded_table_src(n, x) : memory::desc();
+  const memory::desc im2col = s2d.is_zero() ? im2col_src(n, x) : memory::desc();
+  const memory::desc padded = s2d.is_zero() && im2col.is_zero() ? padded_table_src(n, x) : memory::desc();
   Src src = Src::kNative;
-  for (Src kind : {Src::kSpaceToDepth, Src::kPadded, Src::kNative}) {
+  for (Src kind : {Src::kSpaceToDepth, Src::kIm2col, Src::kPadded, Src::kNative}) {
     const memory::desc& want = kind == Src::kSpaceToDepth ? s2d
+                               : kind == Src::kIm2col     ? im2col
                                : kind == Src::kPadded     ? padded
                                                           : slots[native_slot(x)].desc;
     if (kind != Src::kNative && want.is_zero()) continue;
     q.space_to_depth = kind == Src::kSpaceToDepth;
+    q.im2col = kind == Src::kIm2col;
     q.padded_src = kind == Src::kPadded;
     try {
       auto made = int8::make_int8_conv(graph, n, q, want, eng);
@@ -2135,17 +2181,20 @@ Expected<bool> Engine::Impl::try_int8_conv(const ir::Node& n, int pos) {
     table_into_padded(n, x, padded);
     dk->impl += "+padded";
   }
-  if (src == Src::kSpaceToDepth) {
-    // The blocks are a slot of x that only this conv finds (its dims are not x's shape).
+  if (src == Src::kSpaceToDepth || src == Src::kIm2col) {
+    // The blocks (patch rows) are a slot of x that only this conv finds (its dims are not x's shape).
+    const bool s2d_src = src == Src::kSpaceToDepth;
     const int f32 = f32_source.at(x);
-    const int s = add_slot(x, s2d, add_group(), vscale[x], vzp[x]);
+    const int s = add_slot(x, s2d_src ? s2d : im2col, add_group(), vscale[x], vzp[x]);
     Step st;
     st.kind = StepKind::kReorder;
-    st.dense = Step::Dense::kQuantizeS2d;
+    st.dense = s2d_src ? Step::Dense::kQuantizeS2d : Step::Dense::kQuantizeIm2col;
+    if (!s2d_src) st.im2col = *int8::im2col_of(**fp32::conv_geometry(graph, n));  // im2col_src checked both
     st.reads = {f32};
     st.writes = {s};
     st.scale = 1.f / vscale[x];
-    st.info = add_info("quantize:" + graph.value(x).name, "Quantize", "int8:nchw-to-s2d-nhwc");
+    st.info = add_info("quantize:" + graph.value(x).name, "Quantize",
+                       s2d_src ? "int8:nchw-to-s2d-nhwc" : "int8:nchw-to-im2col");
     ++stats.quantize_ops;
     steps.push_back(std::move(st));
     alts[x].push_back(s);

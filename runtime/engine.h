@@ -47,6 +47,10 @@ struct EngineOptions {
   // product only a quantize reads runs as one pass (int8::quantize_gated). Off: the Mul, then the
   // quantize. The same codes.
   bool fuse_gate_quantize = true;
+  // INT8: a conv over the image input with few taps (int8::im2col_of) runs as a 1x1 conv over
+  // patch rows that the image's quantize writes (which the fused 1x1 kernels then take). Off:
+  // oneDNN's conv over the quantized nhwc image. The same sums.
+  bool im2col_stems = true;
 };
 
 struct KernelInfo {

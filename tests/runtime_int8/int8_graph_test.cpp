@@ -5,6 +5,8 @@
 // qparams without changing what it computes, and rejects inconsistent scales by node name.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cstring>
 
 #include "ir/passes/absorb_qdq.h"
@@ -750,6 +752,60 @@ TEST(Int8Graph, StrideTwoStemRunsOnSpaceToDepthBlocks) {
     EXPECT_EQ(quantize_impl, blocks ? "int8:nchw-to-s2d-nhwc" : "int8:nchw-to-nhwc");
     EXPECT_EQ(fast.stats.quantize_ops, 1);
     expect_within_one_lsb(fast, ref, 0.05, 20);
+  }
+}
+
+// A 3x3 stride-2 stem over the image (YOLOv6Lite-S's, NanoDet-m's) runs as a 1x1 conv over the
+// patch rows the entry quantize writes (EngineOptions::im2col_stems), which the fused 1x1 kernel
+// then takes with its table: the same bytes as oneDNN's 3x3 conv and the table pass, within one
+// LSB of the reference; odd and even sizes.
+TEST(Int8Graph, ImageStemRunsAsOneByOneConvOverPatchRows) {
+  for (int64_t w : {33, 40}) {
+    SCOPED_TRACE("width " + std::to_string(w));
+    const int64_t oh = 9, ow = (w + 2 - 3) / 2 + 1;
+    ir::Graph g;
+    ir::ValueId x = add_input(g, "x", {1, 3, 17, w});
+    g.value(x).qparams = *ir::QParams::per_tensor(1.f / 255, 0, DType::kU8);
+    Tensor wt = random_tensor({32, 3, 3, 3}, 520, -0.5f, 0.5f);
+    ir::ValueId wv = add_const(g, "stem.w", wt);
+    g.value(wv).qparams = quant::per_channel_weight_qparams(wt, 0);
+    ir::ValueId b = add_const(g, "stem.b", random_tensor({32}, 521, -0.2f, 0.2f));
+    ir::ValueId pre = add_act(g, "stem.pre", {1, 32, oh, ow});
+    ir::Attributes a = conv_attrs(3, "");
+    a.set("strides", std::vector<int64_t>{2, 2});
+    g.node(g.add_node("FusedConv", "stem", {x, wv, b}, {pre}, a)).domain = "yq";
+    g.value(pre).qparams = *ir::QParams::per_tensor(4.f / 255, 100, DType::kU8);
+    ir::ValueId y = add_silu(g, "y", pre);
+    g.value(y).qparams = *ir::QParams::per_tensor(3.f / 255, 20, DType::kU8);
+    g.add_output(y);
+    std::vector<Tensor> in = {random_tensor({1, 3, 17, w}, 522, 0.f, 1.f)};
+    auto run_with = [&](bool im2col) {
+      EngineOptions o;
+      o.threads = 2;
+      o.im2col_stems = im2col;
+      RunOut r;
+      auto e = Engine::create(g, o);
+      EXPECT_TRUE(e.ok()) << e.status().message();
+      if (!e.ok()) return r;
+      EXPECT_TRUE((*e)->run(in, &r.outputs).ok());
+      r.stats = (*e)->stats();
+      return r;
+    };
+    RunOut patches = run_with(true);
+    RunOut native = run_with(false);
+    RunOut ref = run(g, in, false);
+    std::map<std::string, std::string> impl, native_impl;
+    for (const KernelInfo& k : patches.stats.kernels) impl[k.node] = k.impl;
+    for (const KernelInfo& k : native.stats.kernels) native_impl[k.node] = k.impl;
+    EXPECT_EQ(impl["quantize:x"], "int8:nchw-to-im2col");
+    EXPECT_EQ(impl["stem"], "int8:conv1x1+table:silu");
+    EXPECT_EQ(native_impl["quantize:x"], "int8:nchw-to-nhwc");
+    EXPECT_EQ(native_impl["stem"].find("im2col"), std::string::npos);
+    EXPECT_EQ(patches.stats.quantize_ops, 1);
+    ASSERT_EQ(patches.outputs.size(), 1u);
+    ASSERT_EQ(native.outputs.size(), 1u);
+    EXPECT_EQ(std::memcmp(patches.outputs[0].raw(), native.outputs[0].raw(), patches.outputs[0].nbytes()), 0);
+    expect_outputs_within_one_lsb(patches, ref, {3.f / 255});
   }
 }
 

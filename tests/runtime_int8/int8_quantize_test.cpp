@@ -124,6 +124,60 @@ TEST(Int8Quantize, NchwToSpaceToDepthEqualsDenseThenRearrange) {
   }
 }
 
+// quantize_nchw_to_im2col equals quantize_dense followed by the patch gather (zeros outside the
+// image and past c * kh * kw), for 3x3 stride 2 and 1 stems, a 5x5 one-channel conv, a 3x1 kernel
+// (rows of 12 codes: the masked stores of a row's last pixel), odd sizes; nothing written past
+// the rows.
+TEST(Int8Quantize, NchwToIm2colEqualsDenseThenGather) {
+  struct Geo {
+    int64_t c, h, w, k_h, k_w, stride, pad;
+  };
+  for (const Geo& t : {Geo{3, 9, 17, 3, 3, 2, 1}, Geo{3, 8, 20, 3, 3, 1, 1}, Geo{1, 11, 13, 5, 5, 2, 2},
+                       Geo{3, 7, 9, 3, 1, 1, 0}, Geo{4, 6, 33, 3, 3, 2, 1}}) {
+    for (bool u8 : {false, true}) {
+      SCOPED_TRACE("c " + std::to_string(t.c) + " " + std::to_string(t.k_h) + "x" + std::to_string(t.k_w) + " s" +
+                   std::to_string(t.stride) + " w " + std::to_string(t.w) + (u8 ? " u8" : " s8"));
+      int8::Im2col im;
+      im.c = t.c;
+      im.h = t.h;
+      im.w = t.w;
+      im.kh = t.k_h;
+      im.kw = t.k_w;
+      im.stride_h = im.stride_w = t.stride;
+      im.pad_t = t.k_h == 1 ? 0 : t.pad;
+      im.pad_l = t.k_w == 1 ? 0 : t.pad;
+      im.oh = (t.h + 2 * im.pad_t - t.k_h) / t.stride + 1;
+      im.ow = (t.w + 2 * im.pad_l - t.k_w) / t.stride + 1;
+      im.k_pad = (t.c * t.k_h * t.k_w + 3) / 4 * 4;
+      std::vector<float> x(static_cast<size_t>(t.c * t.h * t.w));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((static_cast<int64_t>(i) * 37) % 601) * 0.5f - 150.f;
+      std::vector<uint8_t> dense(x.size());
+      int8::quantize_dense(x.data(), dense.data(), u8, static_cast<int64_t>(x.size()), 1.f / 0.9f);
+      const size_t n = static_cast<size_t>(im.oh * im.ow * im.k_pad);
+      std::vector<uint8_t> got(n + 64, 0xEE), want(n + 64, 0xEE);
+      for (int64_t y = 0; y < im.oh; ++y)
+        for (int64_t xo = 0; xo < im.ow; ++xo)
+          for (int64_t k = 0; k < im.k_pad; ++k) {
+            uint8_t v = 0;
+            if (k < t.c * t.k_h * t.k_w) {
+              const int64_t ch = k % t.c, kx = (k / t.c) % t.k_w, ky = k / (t.c * t.k_w);
+              const int64_t iy = y * t.stride - im.pad_t + ky, ix = xo * t.stride - im.pad_l + kx;
+              if (iy >= 0 && iy < t.h && ix >= 0 && ix < t.w) v = dense[(ch * t.h + iy) * t.w + ix];
+            }
+            want[(y * im.ow + xo) * im.k_pad + k] = v;
+          }
+      int8::quantize_nchw_to_im2col(x.data(), got.data(), u8, im, 1.f / 0.9f, 0, im.oh);
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(got[i], want[i]) << "byte " << i << " (pixel " << i / im.k_pad << ", code " << i % im.k_pad << ")";
+      // In two bands of rows (a row chain's): the same bytes.
+      std::vector<uint8_t> banded(n + 64, 0xEE);
+      int8::quantize_nchw_to_im2col(x.data(), banded.data(), u8, im, 1.f / 0.9f, im.oh / 2, im.oh);
+      int8::quantize_nchw_to_im2col(x.data(), banded.data(), u8, im, 1.f / 0.9f, 0, im.oh / 2);
+      EXPECT_EQ(banded, want);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace yq::runtime
 

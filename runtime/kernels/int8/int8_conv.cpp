@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conv / FusedConv on oneDNN's int8 convolution (the epilogue is described in int8_kernels.h).
+#include <algorithm>
 #include <cmath>
 
 #include "quant/qmath.h"
@@ -67,6 +68,39 @@ std::optional<fp32::ConvGeometry> space_to_depth_geometry(const fp32::ConvGeomet
   return s;
 }
 
+std::optional<Im2col> im2col_of(const fp32::ConvGeometry& geo) {
+  const memory::dims& sd = geo.src_dims;
+  if (geo.group != 1 || sd.size() != 4 || sd[0] != 1 || geo.dst_dims.size() != 4 || geo.pad_l.size() != 2)
+    return std::nullopt;
+  if (geo.dilations != memory::dims{0, 0} || geo.ic * geo.kh * geo.kw > kMaxIm2col) return std::nullopt;
+  Im2col im;
+  im.c = geo.ic;
+  im.h = sd[2];
+  im.w = sd[3];
+  im.kh = geo.kh;
+  im.kw = geo.kw;
+  im.stride_h = geo.strides[0];
+  im.stride_w = geo.strides[1];
+  im.pad_t = geo.pad_l[0];
+  im.pad_l = geo.pad_l[1];
+  im.oh = geo.dst_dims[2];
+  im.ow = geo.dst_dims[3];
+  im.k_pad = (geo.ic * geo.kh * geo.kw + 3) / 4 * 4;
+  return im;
+}
+
+fp32::ConvGeometry im2col_geometry(const fp32::ConvGeometry& geo, const Im2col& im) {
+  fp32::ConvGeometry s = geo;
+  s.ic = im.k_pad;
+  s.kh = s.kw = 1;
+  s.src_dims = {1, im.k_pad, im.oh, im.ow};
+  s.w_dims = {geo.oc, im.k_pad, 1, 1};
+  s.strides = {1, 1};
+  s.pad_l = {0, 0};
+  s.pad_r = {0, 0};
+  return s;
+}
+
 std::optional<fp32::ConvGeometry> padded_source_geometry(const fp32::ConvGeometry& geo) {
   if (geo.src_dims.size() != 4 || geo.pad_l.size() != 2 || geo.pad_r.size() != 2 || !has_padding(geo))
     return std::nullopt;
@@ -103,6 +137,12 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   if (q.padded_src) {
     geo = padded_source_geometry(*geo);
     if (!geo) return decline();
+  }
+  std::optional<Im2col> im;
+  if (q.im2col) {
+    im = im2col_of(*geo);
+    if (!im || q.src_zp != 0) return decline();  // padded taps read code 0
+    geo = im2col_geometry(*geo, *im);
   }
   const int64_t oc = geo->oc;
   if (!int8_weight_params(*w.qparams, oc)) return decline();
@@ -184,7 +224,8 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
   if (!pd) return decline();  // only a reference int8 implementation: the f32 path is faster
 
   auto k_out = std::make_unique<fp32::DnnlKernel>();
-  k_out->impl = std::string("onednn:conv_int8(") + pd.impl_info_str() + ")" + (q.space_to_depth ? "+s2d" : "");
+  k_out->impl = std::string("onednn:conv_int8(") + pd.impl_info_str() + ")" + (q.space_to_depth ? "+s2d" : "") +
+                (q.im2col ? "+im2col" : "");
   k_out->prim = dnnl::convolution_forward(pd);
   k_out->input_descs.resize(n.inputs().size());
   k_out->input_descs[0] = pd.src_desc();
@@ -209,6 +250,20 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
             const int64_t cc = ((ky % 2) * c + ch) * 2 + kx % 2;
             dst[((o * 4 * c + cc) * kh2 + ky / 2) * kw2 + kx / 2] = src[((o * c + ch) * kh + ky) * kw + kx];
           }
+    wq_t = std::move(r);
+  }
+  if (q.im2col) {
+    // W'[o, (ky*kw + kx)*c + ch] = W[o, ch, ky, kx], zeros up to k_pad (the patch rows' order).
+    const int64_t c = orig_geo.ic, kh = orig_geo.kh, kw = orig_geo.kw;
+    Tensor r = Tensor::empty(wq_t.dtype(), {oc, im->k_pad, 1, 1});
+    const auto* src = static_cast<const int8_t*>(wq_t.raw());
+    auto* dst = static_cast<int8_t*>(r.raw());
+    std::fill(dst, dst + oc * im->k_pad, int8_t{0});
+    for (int64_t o = 0; o < oc; ++o)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx)
+            dst[o * im->k_pad + (ky * kw + kx) * c + ch] = src[((o * c + ch) * kh + ky) * kw + kx];
     wq_t = std::move(r);
   }
   {

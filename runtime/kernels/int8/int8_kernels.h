@@ -46,6 +46,9 @@ struct ConvQuant {
   // conv's padding in its bytes ([n, c, h + pad_t + pad_b, w + pad_l + pad_r] dims, the border
   // holding the zero point's code: PaddedBorder), so a source zero point folds into the bias.
   bool padded_src = false;
+  // Run as im2col_geometry's 1x1 conv: src_layout is then the im2col nhwc desc ([n, k_pad, oh, ow]
+  // dims, Im2col), and the weights are rearranged to match.
+  bool im2col = false;
 };
 
 // Conv / FusedConv whose weight (input 1) is a constant with symmetric int8 qparams (per-tensor or
@@ -63,6 +66,19 @@ Expected<std::unique_ptr<fp32::DnnlKernel>> make_int8_conv(const ir::Graph& g, c
 // threads): 0.58 ms; as a 3x3/s1 conv over 12 channels on jit_int8: 0.31 ms. nullopt when it
 // does not apply.
 std::optional<fp32::ConvGeometry> space_to_depth_geometry(const fp32::ConvGeometry& geo);
+// A conv over an image-like input (group 1, one image, no dilation, c * kh * kw <= kMaxIm2col)
+// as a 1x1 conv over its patches: output pixel (y, x) reads a row of k_pad codes, tap (ky, kx) of
+// channel ch at (ky * kw + kx) * c + ch, the rest zero (quantize_nchw_to_im2col writes them from
+// the f32 image). Why: YOLOv6Lite-S's 3x3/s2 stem over 3 channels took 0.14 ms on oneDNN's
+// jit_int8 (0.27 ms with HardSwish and an equalizing factor in its epilogue); as a 1x1 conv it
+// takes yoloq's fused kernels (int8::PointwiseTable). nullopt when it does not apply.
+inline constexpr int64_t kMaxIm2col = 64;
+struct Im2col {
+  int64_t c = 0, h = 0, w = 0, kh = 0, kw = 0, stride_h = 1, stride_w = 1, pad_t = 0, pad_l = 0, oh = 0, ow = 0;
+  int64_t k_pad = 0;  // codes per output pixel: c * kh * kw rounded up to 4
+};
+std::optional<Im2col> im2col_of(const fp32::ConvGeometry& geo);
+fp32::ConvGeometry im2col_geometry(const fp32::ConvGeometry& geo, const Im2col& im);
 // A padded 2-D conv as the unpadded conv over its source with the padding materialized: the same
 // sums when the border holds the value 0. Why: over a u8 source with a zero point, the padded
 // taps must read the zero point's code, and oneDNN 2.6's zero-point path for that costs 25-35% on
@@ -117,6 +133,11 @@ void quantize_nchw_to_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64
 // in[img, ch, 2y + dy, 2x + dx]), [n, h/2, w/2, 4c] bytes; h and w even.
 void quantize_nchw_to_s2d_nhwc(const float* x, void* q, bool to_u8, int64_t n, int64_t c, int64_t h, int64_t w,
                                float inv_scale);
+// The same into Im2col's patch rows ([oh * ow][k_pad] codes; taps outside the image and the
+// padding codes past c * kh * kw are 0, the zero point, which has to be 0), one image.
+// Output rows [r0, r1) only (a row chain's band; the rows' bytes at their place in q).
+void quantize_nchw_to_im2col(const float* x, void* q, bool to_u8, const Im2col& im, float inv_scale, int64_t r0,
+                             int64_t r1);
 
 // Gather along channels of a dense nhwc int8 tensor (any N): out[p, j] = in[p, channels[j]]
 // (int8_channel_gather.cpp). Planned once per step; the shape of `channels` picks the loop.

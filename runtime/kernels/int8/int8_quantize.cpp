@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <cstdint>
 #include <vector>
@@ -287,6 +288,101 @@ void quantize_nchw_to_s2d_nhwc(const float* x, void* q, bool to_u8, int64_t n, i
       int64_t xo = avx512 ? interleave_words_avx512(interleave, word_rows, reinterpret_cast<uint16_t*>(o), ow) : 0;
       for (; xo < ow; ++xo)
         for (int64_t k = 0; k < words; ++k) std::memcpy(o + (xo * words + k) * 2, rows[k] + 2 * xo, 2);
+    }
+  });
+}
+
+namespace {
+
+// Output pixels [0, ow) of one im2col row from kh nhwc byte rows (each starting pad_l pixels
+// before the image, zeros outside it, 16 bytes of slack after it): pixel x takes kw * c <= 16
+// consecutive bytes of each row at pixel x * stride, then zeros up to k_pad. Whole 16-byte
+// stores in order, each next one overwriting the previous one's excess; the last row's bytes
+// arrive with their zeros (a masked load), and the row's last pixel stores under a mask.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void gather_patches_avx512(const uint8_t* const* rows,
+                                                                               const Im2col& im, uint8_t* o) {
+  const int64_t span = im.kw * im.c, tail_at = (im.kh - 1) * span;
+  const __mmask16 load = static_cast<__mmask16>((1u << span) - 1);
+  const __mmask16 tail = static_cast<__mmask16>((1u << std::min<int64_t>(16, im.k_pad - tail_at)) - 1);
+  int64_t xo = 0;
+  for (; xo + 1 < im.ow; ++xo, o += im.k_pad) {
+    const int64_t at = xo * im.stride_w * im.c;
+    for (int64_t ky = 0; ky + 1 < im.kh; ++ky)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + ky * span),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[ky] + at)));
+    // The excess of the last store lands in the next pixel's bytes, which come after.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + tail_at), _mm_maskz_loadu_epi8(load, rows[im.kh - 1] + at));
+  }
+  // The row's last pixel: nothing past its k_pad bytes (another thread's row may follow).
+  const int64_t at = xo * im.stride_w * im.c;
+  for (int64_t ky = 0; ky + 1 < im.kh; ++ky)
+    _mm_mask_storeu_epi8(o + ky * span, load, _mm_maskz_loadu_epi8(load, rows[ky] + at));
+  _mm_mask_storeu_epi8(o + tail_at, tail, _mm_maskz_loadu_epi8(load, rows[im.kh - 1] + at));
+}
+
+}  // namespace
+
+void quantize_nchw_to_im2col(const float* x, void* q, bool to_u8, const Im2col& im, float inv_scale, int64_t r0,
+                             int64_t r1) {
+  const int64_t span = im.kw * im.c, row_bytes = (im.w + im.pad_l + im.kw + 16) * im.c;
+  YQ_CHECK(im.c >= 1 && im.c <= kMaxInterleaveChannels && span <= 16 && im.kh * span <= im.k_pad &&
+           im.k_pad - (im.kh - 1) * span <= 16 && im.w <= kInterleavePixels && im.kh <= kMaxIm2col)
+      << "quantize_nchw_to_im2col: " << im.c << " channels, " << im.kh << "x" << im.kw << " taps, width " << im.w;
+  auto* out = static_cast<uint8_t*>(q);
+  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  const bool avx512 = has_avx512bw();
+  // Input rows as nhwc bytes with zeros around them (pad_l pixels before, slack after), kept in a
+  // few slots so that a row two output rows share (stride < kh) is quantized once; then each
+  // output pixel's patch gathered from its kh rows.
+  const int64_t slots = im.kh + im.stride_h;
+  const std::vector<uint8_t> zero_row(static_cast<size_t>(row_bytes), 0);
+  parallel_ranges(r1 - r0, (r1 - r0) * im.ow * im.k_pad >= kParallelElems, 1, [&](int64_t b, int64_t e) {
+    alignas(64) uint8_t planes[kMaxInterleaveChannels][kInterleavePixels];
+    std::vector<uint8_t> buf(static_cast<size_t>(slots * row_bytes), 0);
+    std::vector<int64_t> tag(static_cast<size_t>(slots), INT64_MIN);  // the input row a slot holds
+    std::vector<const uint8_t*> rows(static_cast<size_t>(im.kh));
+    for (int64_t y = r0 + b; y < r0 + e; ++y) {
+      const int64_t first = y * im.stride_h - im.pad_t;
+      for (int64_t ky = 0; ky < im.kh; ++ky) {
+        const int64_t iy = first + ky;
+        if (iy < 0 || iy >= im.h) {
+          rows[ky] = zero_row.data();
+          continue;
+        }
+        int64_t slot = -1;
+        for (int64_t k = 0; k < slots && slot < 0; ++k)
+          if (tag[k] == iy) slot = k;
+        if (slot >= 0) {
+          rows[ky] = buf.data() + slot * row_bytes;
+          continue;
+        }
+        for (int64_t k = 0; k < slots && slot < 0; ++k)
+          if (tag[k] < first) slot = k;  // a row no later output row reads (rows only move down)
+        tag[slot] = iy;
+        uint8_t* row = buf.data() + slot * row_bytes;  // its zeros around the image stay zeros
+        rows[ky] = row;
+        for (int64_t ch = 0; ch < im.c; ++ch) {
+          const float* src = x + (ch * im.h + iy) * im.w;
+          if (to_u8)
+            quantize_any<true>(src, planes[ch], 0, im.w, inv_scale);
+          else
+            quantize_any<false>(src, planes[ch], 0, im.w, inv_scale);
+        }
+        uint8_t* o = row + im.pad_l * im.c;
+        int64_t p = vbmi ? interleave_vbmi(planes, o, im.c, im.w) : 0;
+        for (; p < im.w; ++p)
+          for (int64_t ch = 0; ch < im.c; ++ch) o[p * im.c + ch] = planes[ch][p];
+      }
+      uint8_t* o = out + y * im.ow * im.k_pad;
+      if (avx512) {
+        gather_patches_avx512(rows.data(), im, o);
+        continue;
+      }
+      for (int64_t xo = 0; xo < im.ow; ++xo, o += im.k_pad) {
+        std::memset(o, 0, static_cast<size_t>(im.k_pad));
+        for (int64_t ky = 0; ky < im.kh; ++ky)
+          std::memcpy(o + ky * span, rows[ky] + xo * im.stride_w * im.c, static_cast<size_t>(span));
+      }
     }
   });
 }
