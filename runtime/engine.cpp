@@ -510,6 +510,7 @@ struct Engine::Impl {
   // A channel Gather's indices into its int8 input when it can run as a byte gather (same scale,
   // constant 1-D indices along axis 1 of a 4-d tensor); false otherwise.
   bool channel_gather_indices(const ir::Node& n, std::vector<int64_t>* channels) const;
+  bool channel_slice_indices(const ir::Node& n, std::vector<int64_t>* channels) const;
   bool try_int8_virtual_concat(const ir::Node& n);
   // Concats never written (try_int8_virtual_concat): output -> the Concat's inputs, in order.
   std::map<ir::ValueId, std::vector<ir::ValueId>> virtual_concat;
@@ -2444,7 +2445,38 @@ bool Engine::Impl::resize_into_concat(ir::ValueId v, const ir::Node& concat, int
 // Gather along the channels (axis 1) of a rank-4 int8 tensor with constant 1-D indices, in nhwc
 // (the layout the int8 convs read and write): the channel shuffles of ShuffleNetV2 backbones after
 // ir::FoldChannelShuffle. Plain data movement would cost a reorder on either side.
+// A Slice of one contiguous channel range of a 4-D int8 value (constant starts and ends, axis 1,
+// step 1) as the channels a gather takes. Why: ShuffleNetV2 blocks split their input in two by
+// channel Slices, which ran on plain nchw copies between reorders from and back to nhwc
+// (YOLOv6Lite-S: 9 reorders, 0.11 ms).
+bool Engine::Impl::channel_slice_indices(const ir::Node& n, std::vector<int64_t>* channels) const {
+  if (!n.domain.empty() || n.inputs().size() < 3 || n.outputs().size() != 1) return false;
+  const ir::ValueId x = n.input(0), y = n.output(0);
+  if (!is_int8(x) || !same_int8(x, y) || graph.value(x).shape.size() != 4) return false;
+  auto ints = [&](size_t i, std::vector<int64_t>* out) {
+    if (i >= n.inputs().size() || n.input(i) == ir::kNoValue) return false;
+    const ir::Value& v = graph.value(n.input(i));
+    if (!v.is_constant() || v.constant->shape().size() != 1 || v.constant->numel() != 1) return false;
+    *out = v.constant->to_int64_vector();
+    return true;
+  };
+  std::vector<int64_t> starts, ends, axes{1}, steps{1};
+  if (!ints(1, &starts) || !ints(2, &ends)) return false;
+  if (n.inputs().size() > 3 && n.input(3) != ir::kNoValue && !ints(3, &axes)) return false;
+  if (n.inputs().size() > 4 && n.input(4) != ir::kNoValue && !ints(4, &steps)) return false;
+  if ((axes[0] != 1 && axes[0] != -3) || steps[0] != 1) return false;
+  const int64_t c = graph.value(x).shape[1];
+  int64_t b = starts[0] < 0 ? starts[0] + c : starts[0], e = ends[0] < 0 ? ends[0] + c : ends[0];
+  b = std::clamp<int64_t>(b, 0, c);
+  e = std::clamp<int64_t>(e, 0, c);
+  if (e - b != graph.value(y).shape[1] || e <= b) return false;
+  channels->clear();
+  for (int64_t k = b; k < e; ++k) channels->push_back(k);
+  return true;
+}
+
 bool Engine::Impl::channel_gather_indices(const ir::Node& n, std::vector<int64_t>* channels) const {
+  if (n.op_type == "Slice") return channel_slice_indices(n, channels);
   if (n.op_type != "Gather" || n.inputs().size() != 2 || n.outputs().size() != 1) return false;
   const ir::ValueId x = n.input(0), y = n.output(0);
   if (!is_int8(x) || !same_int8(x, y)) return false;
@@ -2685,7 +2717,7 @@ Expected<bool> Engine::Impl::try_int8(const ir::Node& n, int pos) {
   if (n.op_type == "Add" && n.domain.empty() && try_int8_table_add(n, pos)) return true;
   if (n.op_type == "Conv" || n.op_type == "FusedConv") return try_int8_conv(n, pos);
   const bool pool = n.op_type == "MaxPool", resize = n.op_type == "Resize", concat = n.op_type == "Concat";
-  if (n.op_type == "Gather" && try_int8_channel_gather(n)) return true;
+  if ((n.op_type == "Gather" || n.op_type == "Slice") && try_int8_channel_gather(n)) return true;
   if (n.op_type == "AveragePool") return try_int8_pool_nhwc(n);
   if (!pool && !resize && !concat) return try_int8_data_movement(n);
   if (concat && (try_int8_virtual_concat(n) || try_int8_concat_copy(n))) return true;

@@ -3,6 +3,8 @@
 // against the definition out[p, j] = in[p, channels[j]], byte for byte, including the SSE2 tails,
 // and the engine's use of it on a small ShuffleNetV2 block against the reference kernels.
 #include <gtest/gtest.h>
+
+#include <map>
 #include <omp.h>
 
 #include <algorithm>
@@ -137,6 +139,54 @@ TEST(Int8ChannelGather, RunsBetweenInt8ConvsWithoutReorders) {
   Diff d = diff_lsb(fast.outputs[0], ref.outputs[0], 1.0, 1e-5);
   // conv2's f32 output: its int8 input may differ by one LSB (0.02) from the reference's.
   EXPECT_LE(d.max_abs, 0.02 * 8 * 0.4 * 1.01) << "max diff " << d.max_abs;
+}
+
+// ShuffleNetV2's split: two channel Slices of an int8 conv output (one with a negative start, one
+// over the channel axis given as -3) run as channel gathers on nhwc, with no reorder; a Slice
+// along the height stays a plain copy. Within one LSB of the reference.
+TEST(Int8ChannelGather, ChannelSlicesRunAsGathersWithoutReorders) {
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 16, 9, 11});
+  g.value(x).qparams = sym(1.f / 127);
+  ir::ValueId c1 = add_pointwise_conv(g, "conv1", x, 16, 24, {1, 24, 9, 11}, 30, "relu");
+  g.value(c1).qparams = sym(0.02f);
+  auto slice = [&](const std::string& name, int64_t start, int64_t end, int64_t axis, const Shape& out) {
+    ir::ValueId st = add_const(g, name + ".st", Tensor::from_vector<int64_t>({start}, {1}));
+    ir::ValueId en = add_const(g, name + ".en", Tensor::from_vector<int64_t>({end}, {1}));
+    ir::ValueId ax = add_const(g, name + ".ax", Tensor::from_vector<int64_t>({axis}, {1}));
+    ir::ValueId y = add_act(g, name + ".y", out);
+    g.add_node("Slice", name, {c1, st, en, ax}, {y});
+    g.value(y).qparams = sym(0.02f);
+    return y;
+  };
+  ir::ValueId lo = slice("lo", 0, 8, 1, {1, 8, 9, 11});
+  ir::ValueId hi = slice("hi", -16, 1000, -3, {1, 16, 9, 11});
+  ir::ValueId top = slice("top", 0, 4, 2, {1, 24, 4, 11});
+  g.add_output(add_pointwise_conv(g, "conv_lo", lo, 8, 16, {1, 16, 9, 11}, 31));
+  g.add_output(add_pointwise_conv(g, "conv_hi", hi, 16, 16, {1, 16, 9, 11}, 32));
+  g.add_output(top);
+  std::vector<Tensor> in = {random_tensor({1, 16, 9, 11}, 5)};
+  RunOut fast = run(g, in, true);
+  RunOut ref = run(g, in, false);
+  std::map<std::string, std::string> impl;
+  for (const KernelInfo& k : fast.stats.kernels) impl[k.node] = k.impl;
+  EXPECT_EQ(impl["lo"], "int8:nhwc:ChannelGather(runs)");
+  EXPECT_EQ(impl["hi"], "int8:nhwc:ChannelGather(runs)");
+  EXPECT_EQ(impl["top"].find("ChannelGather"), std::string::npos) << impl["top"];
+  // Between the convs no reorder but the height Slice's plain copy of conv1's output.
+  int reorders = 0;
+  for (const KernelInfo& k : fast.stats.kernels) {
+    reorders += k.op == "Reorder" && k.node == "reorder:conv1.y";
+    EXPECT_EQ(k.node.find("lo.y"), std::string::npos) << k.op << " " << k.node;
+    EXPECT_EQ(k.node.find("hi.y"), std::string::npos) << k.op << " " << k.node;
+  }
+  EXPECT_EQ(reorders, 1);
+  ASSERT_EQ(fast.outputs.size(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    Diff d = diff_lsb(fast.outputs[i], ref.outputs[i], 1.0, 1e-5);
+    EXPECT_LE(d.max_abs, 0.02 * 16 * 0.4 * 1.01) << "output " << i << " max diff " << d.max_abs;
+  }
+  EXPECT_LE(diff_lsb(fast.outputs[2], ref.outputs[2], 0.02, 1e-5).over_1lsb, 0);
 }
 
 }  // namespace
