@@ -458,6 +458,7 @@ struct Engine::Impl {
   std::map<ir::ValueId, int> entry_quantize_step;
   void prune_entry_quantizes();
   void fuse_pointwise_tables();
+  std::optional<std::string> pointwise_into_concat(Step& f, int x, Step& copy);
   void fuse_gate_quantize();
   void erase_step(size_t idx);
 
@@ -1221,6 +1222,33 @@ std::optional<int8::PointwiseTable> pointwise_kernel_of(const fp32::DnnlKernel& 
 
 }  // namespace
 
+// When kCopy step `copy` (a Concat's) copies slot x, the dense nhwc output of kPointwiseTable
+// step f, as one box into the Concat's pixels (the same byte layout, channels innermost): f
+// writes its rows there instead (rows of one pixel's oc codes, the Concat's pixel stride apart)
+// and the box goes; returns the Concat's name. nullopt (nothing changed) otherwise.
+std::optional<std::string> Engine::Impl::pointwise_into_concat(Step& f, int x, Step& copy) {
+  if (copy.node == nullptr || copy.node->op_type != "Concat") return std::nullopt;
+  const int64_t oc = f.pointwise->oc;
+  for (size_t b = 0; b < copy.boxes.size(); ++b) {
+    const CopyBox& box = copy.boxes[b];
+    if (box.src != x) continue;
+    // [1, oc, H, W] bytes: the source dense nhwc, the destination pixels C_total apart.
+    if (box.es != 1 || box.rank != 4 || box.src_off != 0 || box.dims[0] != 1 || box.dims[1] != oc ||
+        box.dims[2] * box.dims[3] != f.pixels || box.is[1] != 1 || box.is[3] != oc || box.is[2] != oc * box.dims[3] ||
+        box.os[1] != 1 || box.os[2] != box.os[3] * box.dims[3] || box.os[3] < oc)
+      return std::nullopt;
+    f.writes = {box.dst};
+    f.table_row_len = oc;
+    f.table_out_stride = box.os[3];
+    f.table_dst_off = box.dst_off;
+    copy.boxes.erase(copy.boxes.begin() + static_cast<std::ptrdiff_t>(b));
+    copy.reads.erase(std::find(copy.reads.begin(), copy.reads.end(), x));
+    groups[slots[x].group].bytes = 0;  // the conv's own buffer is never used now
+    return copy.node->name;
+  }
+  return std::nullopt;
+}
+
 // A 1x1 int8 conv whose output only a byte table reads becomes one kPointwiseTable step (at the
 // conv's place; the table's step and line in the stats go): int8::PointwiseTable says why. One
 // with a HardSwish (and an equalizing channel factor) in its epilogue becomes one in its place.
@@ -1264,7 +1292,18 @@ void Engine::Impl::fuse_pointwise_tables() {
       f.src_pixel_stride = src.desc.data.format_desc.blocking.strides[3];
       f.pointwise = std::make_shared<const int8::PointwiseTable>(std::move(*k));
       f.table_row_len = f.table_out_stride = f.pixels * dd[1];
-      stats.kernels[f.info].impl = "int8:conv1x1+hardswish";
+      std::string impl = "int8:conv1x1+hardswish";
+      // Its output copied into a Concat's pixels and nowhere else: written there directly.
+      if (own_buffer && readers == 1 && steps[t].kind == StepKind::kCopy) {
+        if (std::optional<std::string> cat = pointwise_into_concat(f, x, steps[t]); cat) {
+          impl += "(into " + *cat + ")";
+          if (steps[t].boxes.empty()) {
+            erase_step(t);
+            if (t < i) --i;
+          }
+        }
+      }
+      stats.kernels[f.info].impl = impl;
       --stats.onednn_kernels;
       steps[i] = std::move(f);
       continue;

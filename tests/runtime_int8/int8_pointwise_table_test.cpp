@@ -176,6 +176,44 @@ TEST(PointwiseTable, HardSwishConvWithChannelScaleInAGraph) {
   }
 }
 
+// Two such convs joined by a channel Concat (YOLOv6Lite-S's stride-2 blocks before their
+// equalized depthwise conv) write their codes into the Concat's pixels: no copy step is left.
+TEST(PointwiseTable, HardSwishConvsWriteIntoTheirConcat) {
+  if (!int8::pointwise_table_supported()) GTEST_SKIP() << "SKIPPED: no AVX-512 VNNI + VBMI on this CPU";
+  ir::Graph g;
+  ir::ValueId x = add_input(g, "x", {1, 32, 9, 11});
+  g.value(x).qparams = sym(1.f / 127);
+  const ir::QParams cat_q = sym(0.03f);
+  std::vector<ir::ValueId> parts;
+  for (int i = 0; i < 2; ++i) {
+    const int64_t oc = i == 0 ? 16 : 24;
+    const std::string name = "pw" + std::to_string(i);
+    ir::ValueId y = add_pointwise_conv(g, name, x, 32, oc, {1, oc, 9, 11}, 3300 + i, "hardswish");
+    std::vector<double> k(oc);
+    for (int c = 0; c < oc; ++c) k[c] = 1.0 + (c % 5) * 2.0;
+    ir::set_channel_scale(g, g.node(g.value(y).producer()).id, name + "_equalize", k);
+    g.value(y).qparams = cat_q;
+    parts.push_back(y);
+  }
+  ir::ValueId cat = add_channel_concat(g, "concat", parts, "cat", {1, 40, 9, 11});
+  g.value(cat).qparams = cat_q;
+  g.add_output(add_pointwise_conv(g, "next", cat, 40, 16, {1, 16, 9, 11}, 3310));
+  const std::vector<Tensor> in = {random_tensor({1, 32, 9, 11}, 96)};
+  RunOut fused = run(g, in, true);
+  RunOut onednn = run(g, in, true, true, /*fuse_pointwise_tables=*/false);
+  RunOut ref = run(g, in, false);
+  int into = 0;
+  for (const KernelInfo& ki : fused.stats.kernels) {
+    into += ki.impl == "int8:conv1x1+hardswish(into concat)";
+    EXPECT_NE(ki.node, "concat") << ki.impl;  // no copy step left
+  }
+  EXPECT_EQ(into, 2);
+  // next's f32 output: a code of cat one apart moves it by at most sum |w| * 0.03.
+  const double lsb = 40 * 0.4 * 0.03;
+  expect_outputs_within_one_lsb(fused, onednn, {lsb});
+  expect_outputs_within_one_lsb(fused, ref, {lsb});
+}
+
 TEST(PointwiseTable, DeclinesInputChannelsOffGroupsOfFour) {
   const int8_t w[17 * 5] = {};
   const float s[17] = {}, b[17] = {};
