@@ -1228,6 +1228,8 @@ std::optional<int8::PointwiseTable> pointwise_kernel_of(const fp32::DnnlKernel& 
 // and the box goes; returns the Concat's name. nullopt (nothing changed) otherwise.
 std::optional<std::string> Engine::Impl::pointwise_into_concat(Step& f, int x, Step& copy) {
   if (copy.node == nullptr || copy.node->op_type != "Concat") return std::nullopt;
+  if (std::count_if(copy.boxes.begin(), copy.boxes.end(), [x](const CopyBox& b) { return b.src == x; }) != 1)
+    return std::nullopt;  // a Concat of x with itself: its second copy would read what is never written
   const int64_t oc = f.pointwise->oc;
   for (size_t b = 0; b < copy.boxes.size(); ++b) {
     const CopyBox& box = copy.boxes[b];
@@ -1353,8 +1355,14 @@ void Engine::Impl::fuse_gate_quantize() {
     const memory::dims yd = ya->desc.dims();
     const StepArg* xa = nullptr;
     const StepArg* ga = nullptr;
-    for (const StepArg& a : mul.args)
-      if (a.arg == DNNL_ARG_SRC_0 || a.arg == DNNL_ARG_SRC_1) (a.desc.dims() == yd && xa == nullptr ? xa : ga) = &a;
+    for (const StepArg& a : mul.args) {
+      if (a.arg != DNNL_ARG_SRC_0 && a.arg != DNNL_ARG_SRC_1) continue;
+      if (a.desc.dims() == yd && xa == nullptr) {
+        xa = &a;
+      } else {
+        ga = &a;
+      }
+    }
     if (xa == nullptr || ga == nullptr || yd.size() != 4 || yd[0] != 1) continue;
     const memory::dims gd = ga->desc.dims();
     if (gd != memory::dims{1, yd[1], 1, 1}) continue;
