@@ -21,10 +21,6 @@ bool read_only_by(const ir::Graph& g, ir::ValueId v, ir::NodeId reader) {
   return val.consumers().size() == 1 && val.consumers()[0] == reader && !g.is_graph_output(v);
 }
 
-}  // namespace
-
-namespace {
-
 // The conv (maybe through a table Activation) writing v for its one reader, as a piece; nullopt
 // when v has no such producer.
 std::optional<EqualizePiece> conv_piece(const ir::Graph& g, ir::ValueId v) {
