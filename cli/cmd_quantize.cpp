@@ -11,13 +11,13 @@
 // Accuracy budget: --max-drop D --val DIR first tries the fastest configuration (every conv INT8,
 // SiLU/HardSwish as tables, u8 zero points: --table-activations --zero-points
 // --quantize-depthwise; when that misses, also with --equalize-depthwise all), then everything
-// INT8 with fused activations, and keeps the first that
-// some calibrator takes within D; otherwise it starts from the policy's depthwise-float default. Either way it picks the calibrator with the best mAP on the validation subset (the four
-// methods unless --method is given, and per-layer calibrators), ranks the layers (--sensitivity
-// FILE, else a one-float sweep scored by mAP on the validation images, or --rank-metric
-// sqnr|mse|cosine) and returns the fewest top-ranked layers to float that keep the mAP drop within
-// D (quant/auto_quant.h); the accuracy/latency curve of every tried step is written as
-// OUT.budget.md and OUT.budget.png.
+// INT8 with fused activations, and keeps the first that some calibrator takes within D; otherwise
+// it starts from the policy's depthwise-float default. Either way it picks the calibrator with the
+// best mAP on the validation subset (the four methods unless --method is given, and per-layer
+// calibrators), ranks the layers (--sensitivity FILE, else a one-float sweep scored by mAP on the
+// validation images, or --rank-metric sqnr|mse|cosine) and returns the fewest top-ranked layers
+// to float that keep the mAP drop within D (quant/auto_quant.h); the accuracy/latency curve of
+// every tried step is written as OUT.budget.md and OUT.budget.png.
 #include <algorithm>
 #include <cmath>
 #include <map>
