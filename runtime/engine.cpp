@@ -2078,14 +2078,15 @@ memory::desc Engine::Impl::im2col_src(const ir::Node& n, ir::ValueId x) {
       act.empty() && readers.size() == 1 && ir::is_activation_node(graph.node(readers[0])) && !graph.is_graph_output(y);
   if (act != "hardswish" && !table_reads) return {};
   auto f32 = f32_source.find(x);
-  if (f32 == f32_source.end() || vzp[x] != 0 || !is_image_to_nhwc(slots[f32->second].desc, int8_nhwc(graph.value(x).shape, x)))
+  if (f32 == f32_source.end() || vzp[x] != 0 ||
+      !is_image_to_nhwc(slots[f32->second].desc, int8_nhwc(graph.value(x).shape, x)))
     return {};
   if (n.op_type == "FusedConv" && n.input(3) != ir::kNoValue) return {};
   auto geo = fp32::conv_geometry(graph, n);
   if (!geo.ok() || !*geo) return {};
   const std::optional<int8::Im2col> im = int8::im2col_of(**geo);
-  if (!im || im->c > int8::kMaxInterleaveChannels || im->kw * im->c > 16 || im->k_pad - (im->kh - 1) * im->kw * im->c > 16 ||
-      im->w > 1024)
+  if (!im || im->c > int8::kMaxInterleaveChannels || im->kw * im->c > 16 ||
+      im->k_pad - (im->kh - 1) * im->kw * im->c > 16 || im->w > 1024)
     return {};  // quantize_nchw_to_im2col's limits
   return memory::desc({1, im->k_pad, im->oh, im->ow}, int8_dt(x), memory::format_tag::acdb);
 }
