@@ -457,6 +457,7 @@ struct Engine::Impl {
   std::map<ir::ValueId, int> f32_source;
   std::map<ir::ValueId, int> entry_quantize_step;
   void prune_entry_quantizes();
+  size_t sole_reader(int s) const;
   void fuse_pointwise_tables();
   std::optional<std::string> pointwise_into_concat(Step& f, int x, Step& copy);
   void fuse_gate_quantize();
@@ -1109,6 +1110,17 @@ void Engine::Impl::prune_entry_quantizes() {
   }
 }
 
+// The one step that reads slot s; steps.size() when none or several do.
+size_t Engine::Impl::sole_reader(int s) const {
+  size_t found = steps.size();
+  for (size_t j = 0; j < steps.size(); ++j) {
+    if (std::find(steps[j].reads.begin(), steps[j].reads.end(), s) == steps[j].reads.end()) continue;
+    if (found < steps.size()) return steps.size();
+    found = j;
+  }
+  return found;
+}
+
 // Removes step idx and its line in stats.kernels.
 void Engine::Impl::erase_step(size_t idx) {
   const int info = steps[idx].info;
@@ -1265,13 +1277,8 @@ void Engine::Impl::fuse_pointwise_tables() {
     const int x = conv.writes[0];
     // A table's input buffer goes away: only an unshared buffer of the conv's own.
     const bool own_buffer = slots[x].group >= 0 && !groups[slots[x].group].pinned && !buffer_shared(x);
-    size_t t = steps.size();
-    int readers = 0;
-    for (size_t j = 0; j < steps.size(); ++j)
-      if (std::find(steps[j].reads.begin(), steps[j].reads.end(), x) != steps[j].reads.end()) {
-        ++readers;
-        t = j;
-      }
+    const size_t t = sole_reader(x);
+    const bool alone = t < steps.size();  // one step reads x
     const auto [src_arg, dst_arg] = src_dst_args(conv);
     if (src_arg == nullptr) continue;
     const StepArg& src = *src_arg;
@@ -1280,58 +1287,50 @@ void Engine::Impl::fuse_pointwise_tables() {
     if (sd.size() != 4 || dd.size() != 4 || !image_rows_desc(src.desc, sd[2]) || !image_rows_desc(dst.desc, dd[2]) ||
         dst.desc.data.format_desc.blocking.strides[3] != dd[1])
       continue;  // pixels row-major in both; the output dense (what a table's rows index)
-    if (!own_buffer || readers != 1 || steps[t].kind != StepKind::kByteTable || steps[t].reads[0] != x) {
-      // No table after it: a conv with its HardSwish (and an equalizing factor) in its epilogue.
-      std::optional<int8::PointwiseTable> k = pointwise_kernel_of(*conv.dk, nullptr, eng);
-      if (!k || k->ic != sd[1] || k->oc != dd[1]) continue;
-      Step f;
-      f.kind = StepKind::kPointwiseTable;
-      f.node = conv.node;
-      f.info = conv.info;
-      f.reads = conv.reads;
-      f.writes = conv.writes;
-      f.pixels = dd[2] * dd[3];
-      f.src_pixel_stride = src.desc.data.format_desc.blocking.strides[3];
-      f.pointwise = std::make_shared<const int8::PointwiseTable>(std::move(*k));
-      f.table_row_len = f.table_out_stride = f.pixels * dd[1];
-      std::string impl = "int8:conv1x1+hardswish";
-      // Its output copied into a Concat's pixels and nowhere else: written there directly.
-      if (own_buffer && readers == 1 && steps[t].kind == StepKind::kCopy) {
-        if (std::optional<std::string> cat = pointwise_into_concat(f, x, steps[t]); cat) {
-          impl += "(into " + *cat + ")";
-          if (steps[t].boxes.empty()) {
-            erase_step(t);
-            if (t < i) --i;
-          }
-        }
-      }
-      stats.kernels[f.info].impl = impl;
-      --stats.onednn_kernels;
-      steps[i] = std::move(f);
-      continue;
-    }
-    std::optional<int8::PointwiseTable> k = pointwise_kernel_of(*conv.dk, &steps[t].table, eng);
+    // With a table after it: the table's epilogue and destination. Without: its HardSwish (and an
+    // equalizing factor) in its epilogue, its own destination.
+    const bool with_table =
+        own_buffer && alone && steps[t].kind == StepKind::kByteTable && steps[t].reads[0] == x;
+    std::optional<int8::PointwiseTable> k = pointwise_kernel_of(*conv.dk, with_table ? &steps[t].table : nullptr, eng);
     if (!k || k->ic != sd[1] || k->oc != dd[1]) continue;
-    Step& table = steps[t];
     Step f;
     f.kind = StepKind::kPointwiseTable;
     f.node = conv.node;
     f.info = conv.info;
     f.reads = conv.reads;
-    f.writes = table.writes;
+    f.writes = conv.writes;
     f.pixels = dd[2] * dd[3];
     f.src_pixel_stride = src.desc.data.format_desc.blocking.strides[3];
     f.pointwise = std::make_shared<const int8::PointwiseTable>(std::move(*k));
-    f.table_row_len = table.table_row_len > 0 ? table.table_row_len : f.pixels * dd[1];
-    f.table_out_stride = table.table_row_len > 0 ? table.table_out_stride : f.table_row_len;
-    f.table_dst_off = table.table_dst_off;
-    f.border = table.border;
-    std::string impl = stats.kernels[table.info].impl;  // "int8:table:silu(...)"
-    stats.kernels[f.info].impl = "int8:conv1x1+" + impl.substr(impl.find(':') + 1);
+    f.table_row_len = f.table_out_stride = f.pixels * dd[1];
+    std::string impl = "int8:conv1x1+hardswish";
+    size_t erase = steps.size();  // a step the fused one replaces too
+    if (with_table) {
+      const Step& table = steps[t];
+      f.writes = table.writes;
+      if (table.table_row_len > 0) {
+        f.table_row_len = table.table_row_len;
+        f.table_out_stride = table.table_out_stride;
+      }
+      f.table_dst_off = table.table_dst_off;
+      f.border = table.border;
+      const std::string& table_impl = stats.kernels[table.info].impl;  // "int8:table:silu(...)"
+      impl = "int8:conv1x1+" + table_impl.substr(table_impl.find(':') + 1);
+      erase = t;
+    } else if (own_buffer && alone && steps[t].kind == StepKind::kCopy) {
+      // Its output copied into a Concat's pixels and nowhere else: written there directly.
+      if (std::optional<std::string> cat = pointwise_into_concat(f, x, steps[t]); cat) {
+        impl += "(into " + *cat + ")";
+        if (steps[t].boxes.empty()) erase = t;
+      }
+    }
+    stats.kernels[f.info].impl = impl;
     --stats.onednn_kernels;
     steps[i] = std::move(f);
-    erase_step(t);
-    if (t < i) --i;
+    if (erase < steps.size()) {
+      erase_step(erase);
+      if (erase < i) --i;
+    }
   }
 }
 
@@ -1377,14 +1376,8 @@ void Engine::Impl::fuse_gate_quantize() {
     if (!nhwc) continue;
     const int y = mul.writes[0];
     if (slots[y].group < 0 || groups[slots[y].group].pinned || buffer_shared(y)) continue;
-    size_t t = steps.size();
-    int readers = 0;
-    for (size_t j = 0; j < steps.size(); ++j)
-      if (std::find(steps[j].reads.begin(), steps[j].reads.end(), y) != steps[j].reads.end()) {
-        ++readers;
-        t = j;
-      }
-    if (readers != 1 || steps[t].kind != StepKind::kReorder || steps[t].reads[0] != y) continue;
+    const size_t t = sole_reader(y);
+    if (t == steps.size() || steps[t].kind != StepKind::kReorder || steps[t].reads[0] != y) continue;
     Step& q = steps[t];
     classify_reorder(q);
     if (q.dense != Step::Dense::kQuantize || !same_layout(slots[y].desc, slots[q.writes[0]].desc)) continue;
