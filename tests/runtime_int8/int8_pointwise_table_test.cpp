@@ -25,6 +25,28 @@ struct Case {
   int64_t per_row, row_stride;  // destination: rows of per_row pixels, row_stride bytes apart
 };
 
+// Output o of pixel p: the sum of its source codes (u8, or s8 when c.src_s8) times w[o][i].
+int32_t accumulate(const Case& c, const std::vector<uint8_t>& src, const std::vector<int8_t>& w, int64_t p,
+                   int64_t o) {
+  int32_t acc = 0;
+  for (int64_t i = 0; i < c.ic; ++i) {
+    const uint8_t x = src[p * c.src_stride + i];
+    acc += (c.src_s8 ? static_cast<int32_t>(static_cast<int8_t>(x)) : static_cast<int32_t>(x)) * w[o * c.ic + i];
+  }
+  return acc;
+}
+
+// v rounded half to even and saturated to the code range (u8 or s8), as a byte.
+uint8_t code_of(float v, bool u8) {
+  const float lo = u8 ? 0.f : -128.f, hi = u8 ? 255.f : 127.f;
+  return static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(std::min(std::max(v, lo), hi))));
+}
+
+// Where output o of pixel p lands in the destination.
+int64_t dst_index(const Case& c, int64_t p, int64_t o) {
+  return (p / c.per_row) * c.row_stride + (p % c.per_row) * c.oc + o;
+}
+
 TEST(PointwiseTable, MatchesItsArithmeticValueByValue) {
   if (!int8::pointwise_table_supported()) GTEST_SKIP() << "SKIPPED: no AVX-512 VNNI + VBMI on this CPU";
   std::mt19937 rng(7);
@@ -62,16 +84,9 @@ TEST(PointwiseTable, MatchesItsArithmeticValueByValue) {
     std::vector<uint8_t> dst(rows * c.row_stride + 64, 0xEE), want = dst;
     for (int64_t p = 0; p < c.pixels; ++p)
       for (int64_t o = 0; o < c.oc; ++o) {
-        int32_t acc = 0;
-        for (int64_t i = 0; i < c.ic; ++i) {
-          const uint8_t x = src[p * c.src_stride + i];
-          acc += (c.src_s8 ? static_cast<int32_t>(static_cast<int8_t>(x)) : static_cast<int32_t>(x)) * w[o * c.ic + i];
-        }
-        const float f = std::fmaf((static_cast<float>(acc) + bias[o]) * scale[o], alpha, beta);
-        const float lo = c.dst_u8 ? 0.f : -128.f, hi = c.dst_u8 ? 255.f : 127.f;
-        const int32_t q = static_cast<int32_t>(std::nearbyint(std::min(std::max(f, lo), hi)));
-        const int64_t r = p / c.per_row, col = p % c.per_row;
-        want[r * c.row_stride + col * c.oc + o] = table.out[static_cast<uint8_t>(q)];
+        const float acc = static_cast<float>(accumulate(c, src, w, p, o));
+        const float f = std::fmaf((acc + bias[o]) * scale[o], alpha, beta);
+        want[dst_index(c, p, o)] = table.out[code_of(f, c.dst_u8)];
       }
     int8::run_pointwise_table(*k, src.data(), c.src_stride, dst.data(), c.per_row * c.oc, c.row_stride, 0, c.pixels);
     EXPECT_EQ(std::memcmp(dst.data(), want.data(), dst.size()), 0);
@@ -123,19 +138,11 @@ TEST(PointwiseTable, HardSwishEpilogueMatchesItsArithmeticValueByValue) {
     int saturated = 0;
     for (int64_t p = 0; p < c.pixels; ++p)
       for (int64_t o = 0; o < c.oc; ++o) {
-        int32_t acc = 0;
-        for (int64_t i = 0; i < c.ic; ++i) {
-          const uint8_t x = src[p * c.src_stride + i];
-          acc += (c.src_s8 ? static_cast<int32_t>(static_cast<int8_t>(x)) : static_cast<int32_t>(x)) * w[o * c.ic + i];
-        }
-        const float f = (static_cast<float>(acc) + bias[o]) * scale[o];
+        const float f = (static_cast<float>(accumulate(c, src, w, p, o)) + bias[o]) * scale[o];
         const float gate = std::min(std::max(std::fmaf(f, 1.f / 6, 0.5f), 0.f), 1.f);
         const float v = std::fmaf(f * gate, mul[o], zp);
-        const float lo = c.dst_u8 ? 0.f : -128.f, hi = c.dst_u8 ? 255.f : 127.f;
-        saturated += v < lo || v > hi;
-        const int32_t q = static_cast<int32_t>(std::nearbyint(std::min(std::max(v, lo), hi)));
-        const int64_t r = p / c.per_row, col = p % c.per_row;
-        want[r * c.row_stride + col * c.oc + o] = static_cast<uint8_t>(q);
+        saturated += c.dst_u8 ? v < 0.f || v > 255.f : v < -128.f || v > 127.f;
+        want[dst_index(c, p, o)] = code_of(v, c.dst_u8);
       }
     EXPECT_LT(saturated * 4, c.pixels * c.oc);  // most values inside the code range
     int8::run_pointwise_table(*k, src.data(), c.src_stride, dst.data(), c.per_row * c.oc, c.row_stride, 0, c.pixels);

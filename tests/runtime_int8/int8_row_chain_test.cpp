@@ -34,32 +34,26 @@ TEST(RowBand, SplitsRowsIntoNearlyEqualContiguousBands) {
   }
 }
 
+// A cut's input rows [in0, in1) and its padded rows above and below.
+void expect_cut(const RowCut& cut, int64_t in0, int64_t in1, int64_t pad_top, int64_t pad_bottom) {
+  EXPECT_EQ(cut.in0, in0);
+  EXPECT_EQ(cut.in1, in1);
+  EXPECT_EQ(cut.pad_top, pad_top);
+  EXPECT_EQ(cut.pad_bottom, pad_bottom);
+}
+
 TEST(CutRows, ReadsTheHaloAndPadsOnlyAtTheImageEdges) {
   // 3x3, stride 1, padding 1 over 11 rows: output rows [0, 5) read input rows [0, 6) with one
   // padded row above; [5, 11) read [4, 11) with one below.
   const ConvRows same{3, 1, 1, 11, 11};
-  RowCut top = cut_rows(same, 0, 5), bottom = cut_rows(same, 5, 11);
-  EXPECT_EQ(top.in0, 0);
-  EXPECT_EQ(top.in1, 6);
-  EXPECT_EQ(top.pad_top, 1);
-  EXPECT_EQ(top.pad_bottom, 0);
-  EXPECT_EQ(bottom.in0, 4);
-  EXPECT_EQ(bottom.in1, 11);
-  EXPECT_EQ(bottom.pad_top, 0);
-  EXPECT_EQ(bottom.pad_bottom, 1);
+  expect_cut(cut_rows(same, 0, 5), 0, 6, 1, 0);
+  expect_cut(cut_rows(same, 5, 11), 4, 11, 0, 1);
   // 3x3, stride 2, padding 1 over 11 rows (6 out): [3, 6) read rows 5..11 of which 11 is padding.
   const ConvRows down{3, 2, 1, 11, 6};
-  RowCut second = cut_rows(down, 3, 6);
-  EXPECT_EQ(second.in0, 5);
-  EXPECT_EQ(second.in1, 11);
-  EXPECT_EQ(second.pad_top, 0);
-  EXPECT_EQ(second.pad_bottom, 1);
+  expect_cut(cut_rows(down, 3, 6), 5, 11, 0, 1);
   // Unpadded (a padded source): every band reads kh - 1 rows beyond its own, never padding.
   const ConvRows valid{3, 1, 0, 13, 11};
-  RowCut mid = cut_rows(valid, 5, 11);
-  EXPECT_EQ(mid.in0, 5);
-  EXPECT_EQ(mid.in1, 13);
-  EXPECT_EQ(mid.pad_top + mid.pad_bottom, 0);
+  expect_cut(cut_rows(valid, 5, 11), 5, 13, 0, 0);
 }
 
 // A 3x3 FusedConv (no activation) with `group` groups and the given stride, "same" padding.
