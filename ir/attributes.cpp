@@ -7,7 +7,10 @@ int64_t Attributes::get_int(const std::string& name, int64_t def) const {
   auto it = map_.find(name);
   if (it == map_.end()) return def;
   if (auto* v = std::get_if<int64_t>(&it->second)) return *v;
-  if (auto* v = std::get_if<float>(&it->second)) return static_cast<int64_t>(*v);
+  // A float read as an int truncates; one no int64 holds (NaN, infinite, beyond +-2^63: a hostile
+  // file's) reads as the default, as a value of the wrong kind does (the cast would be undefined).
+  if (auto* v = std::get_if<float>(&it->second))
+    return *v >= -0x1p63f && *v < 0x1p63f ? static_cast<int64_t>(*v) : def;
   return def;
 }
 

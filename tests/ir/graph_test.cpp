@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace yq::ir {
 
 TEST(Graph, EdgesStayConsistentThroughEdits) {
@@ -48,6 +50,23 @@ TEST(Graph, TopoOrderRespectsEdgesNotIds) {
   NodeId early = g.add_node("Relu", "early", {x}, {a});
   g.add_output(b);
   EXPECT_EQ(g.topo_order(), (std::vector<NodeId>{early, late}));
+}
+
+// A float attribute read as an int truncates; one outside int64 (a hostile file's axis of 3.7e19,
+// found by the ONNX import fuzzer, NaN, infinity) reads as the default instead of an undefined cast.
+TEST(Attributes, FloatsNoInt64HoldsReadAsTheDefault) {
+  Attributes a;
+  a.set("axis", 2.9f);
+  EXPECT_EQ(a.get_int("axis", 7), 2);
+  a.set("axis", -3.5f);
+  EXPECT_EQ(a.get_int("axis", 7), -3);
+  for (float f : {3.73619e19f, -3.73619e19f, 0x1p63f, std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN()}) {
+    a.set("axis", f);
+    EXPECT_EQ(a.get_int("axis", 7), 7) << f;
+  }
+  a.set("axis", -0x1p63f);  // the lowest int64 is representable
+  EXPECT_EQ(a.get_int("axis", 7), std::numeric_limits<int64_t>::min());
 }
 
 }  // namespace yq::ir
